@@ -1,0 +1,36 @@
+/**
+ * The core every front end shares (Electron, browser mode, CLI). No Electron import here.
+ */
+import type { AppInfo } from '../../preload/contract.ts';
+import { ReaderService, type ReaderServiceOptions } from './readers.ts';
+
+export interface TapdeskCore {
+  appInfo(): AppInfo;
+  readonly readers: ReaderService;
+  close(): Promise<void>;
+}
+
+export interface CoreOptions extends ReaderServiceOptions {
+  readonly mode: AppInfo['mode'];
+  readonly version?: string;
+  /** Plain-language notices about missing parts, shown in the app. */
+  readonly notices?: readonly string[];
+}
+
+export const APP_VERSION = '0.1.0';
+
+export async function createCore(options: CoreOptions): Promise<TapdeskCore> {
+  const readers = new ReaderService(options);
+  await readers.start();
+  const notices = [...(options.notices ?? [])];
+  return {
+    appInfo: () => ({
+      name: 'Tapdesk',
+      version: options.version ?? APP_VERSION,
+      mode: options.mode,
+      notices: [...notices, ...readers.notices()],
+    }),
+    readers,
+    close: () => readers.close(),
+  };
+}

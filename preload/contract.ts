@@ -1,0 +1,252 @@
+/**
+ * The bridge contract: the single source of truth for what crosses between the renderer and main.
+ * Request/result types, event types, the closed error-code list, and the validators main runs on
+ * every payload. Imported by main (validation), the Electron preload and the browser-mode bridge;
+ * it must stay free of Node and Electron imports.
+ */
+
+// ---------------------------------------------------------------------------------------------
+// Views (plain data; no secrets ever)
+
+export type ServiceState =
+  /** Looking for the PC/SC service. */
+  | 'starting'
+  /** pcscd answers; readers are listed. */
+  | 'running'
+  /** pcscd is not running or not reachable. */
+  | 'not-running'
+  /** The PC/SC library or its Node binding is not installed. */
+  | 'unavailable';
+
+export type CardFamily = 'satochip' | 'seedkeeper' | 'keycard' | 'cktap' | 'test';
+
+export interface CardCapabilitiesView {
+  readonly sign: readonly ('btc' | 'eth')[];
+  readonly backup: 'none' | 'seedkeeper-export' | 'keycard-duplicate' | 'cktap-backup';
+  readonly attestation: 'none' | 'satochip-pki' | 'keycard-ident' | 'cktap-certificate';
+}
+
+export type CardStatus = 'identifying' | 'identified' | 'unknown' | 'error';
+
+export interface CardView {
+  readonly status: CardStatus;
+  /** Answer-to-reset, hex. */
+  readonly atr: string;
+  readonly family?: CardFamily;
+  /** Human name of the product, e.g. "Satochip", "TAPSIGNER". */
+  readonly product?: string;
+  /** AID that answered SELECT, hex. */
+  readonly aid?: string;
+  /** Short facts from the card's SELECT answer (version, initialised, ...). */
+  readonly details?: Readonly<Record<string, string>>;
+  readonly capabilities?: CardCapabilitiesView;
+  readonly error?: BridgeErrorView;
+}
+
+export interface ReaderView {
+  readonly name: string;
+  /** `pcsc`: a reader pcscd lists (USB or vpcd); `demo`: the built-in demo reader with an emulated card. */
+  readonly kind: 'pcsc' | 'demo';
+  readonly card: CardView | null;
+}
+
+export interface ReadersSnapshot {
+  readonly service: ServiceState;
+  /** What to do about the service state, e.g. "sudo systemctl start pcscd". */
+  readonly hint?: string;
+  readonly readers: readonly ReaderView[];
+  /** Increases with every change, so a client can drop stale snapshots. */
+  readonly revision: number;
+}
+
+export interface AppInfo {
+  readonly name: string;
+  readonly version: string;
+  readonly mode: 'electron' | 'browser';
+  /** Plain-language notices about missing parts ("Electron is not installed: running in browser mode"). */
+  readonly notices: readonly string[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors crossing the bridge: one closed list.
+
+export type BridgeErrorCode =
+  | 'INVALID_REQUEST'
+  | 'UNKNOWN_METHOD'
+  | 'FORBIDDEN'
+  | 'NO_PCSC'
+  | 'PCSC_UNAVAILABLE'
+  | 'NO_READER'
+  | 'NO_CARD'
+  | 'CARD_REMOVED'
+  | 'TIMEOUT'
+  | 'CANCELLED'
+  | 'TRANSMIT_FAILED'
+  | 'BAD_RESPONSE'
+  | 'CONNECT_FAILED'
+  | 'INTERNAL';
+
+export const BRIDGE_ERROR_CODES: readonly BridgeErrorCode[] = [
+  'INVALID_REQUEST',
+  'UNKNOWN_METHOD',
+  'FORBIDDEN',
+  'NO_PCSC',
+  'PCSC_UNAVAILABLE',
+  'NO_READER',
+  'NO_CARD',
+  'CARD_REMOVED',
+  'TIMEOUT',
+  'CANCELLED',
+  'TRANSMIT_FAILED',
+  'BAD_RESPONSE',
+  'CONNECT_FAILED',
+  'INTERNAL',
+];
+
+export interface BridgeErrorView {
+  readonly code: BridgeErrorCode;
+  readonly message: string;
+  readonly hint?: string;
+}
+
+export class BridgeError extends Error {
+  readonly code: BridgeErrorCode;
+  readonly hint: string | undefined;
+  constructor(code: BridgeErrorCode, message: string, hint?: string) {
+    super(message);
+    this.name = 'BridgeError';
+    this.code = code;
+    this.hint = hint;
+  }
+  toView(): BridgeErrorView {
+    return this.hint ? { code: this.code, message: this.message, hint: this.hint } : { code: this.code, message: this.message };
+  }
+}
+
+export function isBridgeErrorCode(value: unknown): value is BridgeErrorCode {
+  return typeof value === 'string' && (BRIDGE_ERROR_CODES as readonly string[]).includes(value);
+}
+
+export function isBridgeError(error: unknown, code?: BridgeErrorCode): error is BridgeError {
+  return error instanceof BridgeError && (code === undefined || error.code === code);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Methods: name -> request and result. Every request is validated in main before use.
+
+export interface Methods {
+  'app.info': { request: Record<string, never>; result: AppInfo };
+  'readers.list': { request: Record<string, never>; result: ReadersSnapshot };
+  'card.identify': { request: { reader: string }; result: CardView };
+}
+
+export type MethodName = keyof Methods;
+export type RequestOf<M extends MethodName> = Methods[M]['request'];
+export type ResultOf<M extends MethodName> = Methods[M]['result'];
+
+export interface Events {
+  'readers.changed': ReadersSnapshot;
+}
+export type EventName = keyof Events;
+
+export const METHOD_NAMES: readonly MethodName[] = ['app.info', 'readers.list', 'card.identify'];
+export const EVENT_NAMES: readonly EventName[] = ['readers.changed'];
+
+export function isMethodName(value: unknown): value is MethodName {
+  return typeof value === 'string' && (METHOD_NAMES as readonly string[]).includes(value);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validators. Small and explicit: unknown keys, wrong types and oversized strings are refused.
+
+const MAX_READER_NAME = 256;
+
+function invalid(method: string, why: string): BridgeError {
+  return new BridgeError('INVALID_REQUEST', `invalid request for ${method}: ${why}`);
+}
+
+function plainObject(method: string, payload: unknown): Record<string, unknown> {
+  if (payload === undefined || payload === null) return {};
+  if (typeof payload !== 'object' || Array.isArray(payload) || Object.getPrototypeOf(payload) !== Object.prototype) {
+    throw invalid(method, 'payload must be a plain object');
+  }
+  return payload as Record<string, unknown>;
+}
+
+function onlyKeys(method: string, payload: Record<string, unknown>, allowed: readonly string[]): void {
+  for (const key of Object.keys(payload)) {
+    if (!allowed.includes(key)) throw invalid(method, `unexpected field "${key}"`);
+  }
+}
+
+function readerName(method: string, value: unknown): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_READER_NAME) {
+    throw invalid(method, `reader must be a non-empty string of at most ${MAX_READER_NAME} characters`);
+  }
+  if (/[\u0000-\u001f]/.test(value)) throw invalid(method, 'reader contains control characters');
+  return value;
+}
+
+type Validators = { [M in MethodName]: (payload: unknown) => RequestOf<M> };
+
+export const validators: Validators = {
+  'app.info': (payload) => {
+    onlyKeys('app.info', plainObject('app.info', payload), []);
+    return {};
+  },
+  'readers.list': (payload) => {
+    onlyKeys('readers.list', plainObject('readers.list', payload), []);
+    return {};
+  },
+  'card.identify': (payload) => {
+    const body = plainObject('card.identify', payload);
+    onlyKeys('card.identify', body, ['reader']);
+    return { reader: readerName('card.identify', body.reader) };
+  },
+};
+
+export function validateRequest<M extends MethodName>(method: M, payload: unknown): RequestOf<M> {
+  return validators[method](payload) as RequestOf<M>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The API object the renderer sees as `window.tapdesk`, built from a transport by `createTapdeskApi`.
+
+export interface TapdeskApi {
+  appInfo(): Promise<AppInfo>;
+  listReaders(): Promise<ReadersSnapshot>;
+  identifyCard(reader: string): Promise<CardView>;
+  /** Subscribe to reader/card changes; returns the unsubscribe function. */
+  onReadersChanged(listener: (snapshot: ReadersSnapshot) => void): () => void;
+}
+
+/** What a bridge implementation (Electron IPC or browser-mode WebSocket) provides. */
+export interface BridgeTransport {
+  invoke(method: MethodName, payload: unknown): Promise<unknown>;
+  subscribe(event: EventName, listener: (payload: unknown) => void): () => void;
+}
+
+/** Results cross as `{ ok: true, result }` or `{ ok: false, error: { code, message, hint? } }`. */
+export type Envelope<T> = { readonly ok: true; readonly result: T } | { readonly ok: false; readonly error: BridgeErrorView };
+
+export function unwrapEnvelope<T>(envelope: unknown): T {
+  if (typeof envelope !== 'object' || envelope === null || !('ok' in envelope)) {
+    throw new BridgeError('INTERNAL', 'malformed answer from main');
+  }
+  const e = envelope as Envelope<T>;
+  if (e.ok) return e.result;
+  const code = isBridgeErrorCode(e.error?.code) ? e.error.code : 'INTERNAL';
+  throw new BridgeError(code, String(e.error?.message ?? 'unknown error'), e.error?.hint);
+}
+
+export function createTapdeskApi(transport: BridgeTransport): TapdeskApi {
+  const call = async <M extends MethodName>(method: M, payload: RequestOf<M>): Promise<ResultOf<M>> =>
+    unwrapEnvelope<ResultOf<M>>(await transport.invoke(method, payload));
+  return Object.freeze({
+    appInfo: () => call('app.info', {}),
+    listReaders: () => call('readers.list', {}),
+    identifyCard: (reader: string) => call('card.identify', { reader }),
+    onReadersChanged: (listener: (snapshot: ReadersSnapshot) => void) =>
+      transport.subscribe('readers.changed', (payload) => listener(payload as ReadersSnapshot)),
+  });
+}
