@@ -18,13 +18,10 @@ export type ServiceState =
   /** The PC/SC library or its Node binding is not installed. */
   | 'unavailable';
 
-export type CardFamily = 'satochip' | 'seedkeeper' | 'keycard' | 'cktap' | 'test';
-
-export interface CardCapabilitiesView {
-  readonly sign: readonly ('btc' | 'eth')[];
-  readonly backup: 'none' | 'seedkeeper-export' | 'keycard-duplicate' | 'cktap-backup';
-  readonly attestation: 'none' | 'satochip-pki' | 'keycard-ident' | 'cktap-certificate';
-}
+// Card facts are defined once, by the driver layer (types only: nothing of it is bundled here).
+import type { CardCapabilities, CardFamily } from '../drivers/card.ts';
+export type { CardFamily };
+export type CardCapabilitiesView = CardCapabilities;
 
 export type CardStatus = 'identifying' | 'identified' | 'unknown' | 'error';
 

@@ -208,7 +208,14 @@ export class PcscReaderManager {
     this.context = null;
     // Closing cancels pending status calls, which pcsclite reports as 'error': keep a sink.
     const ignore = () => undefined;
-    for (const reader of this.readers.values()) reader.removeAllListeners().on('error', ignore);
+    for (const reader of this.readers.values()) {
+      reader.removeAllListeners().on('error', ignore);
+      try {
+        reader.reader.close();
+      } catch {
+        // already closed
+      }
+    }
     this.readers.clear();
     if (context) {
       context.removeAllListeners().on('error', ignore);

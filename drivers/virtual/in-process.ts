@@ -17,6 +17,11 @@ export class InProcessChannel implements RawChannel {
     return this.card !== null;
   }
 
+  /** ATR of the card in this channel, or null when empty. */
+  get atr(): Uint8Array | null {
+    return this.card?.atr ?? null;
+  }
+
   insert(card: CardEmulator): void {
     card.reset?.();
     this.card = card;

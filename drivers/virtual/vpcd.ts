@@ -29,7 +29,7 @@ export interface VpcdAttachOptions {
 
 /** A card inserted into a vpcd reader. `remove()` pulls it out. */
 export class VpcdCard {
-  private buffer = Buffer.alloc(0);
+  private buffer: Buffer = Buffer.alloc(0);
   private queue: Promise<void> = Promise.resolve();
   private closed = false;
   /** Counts APDUs processed (tests, benchmarks). */
@@ -85,7 +85,9 @@ export class VpcdCard {
       this.buffer = this.buffer.subarray(2 + length);
       const copy = Uint8Array.from(frame);
       // Frames are handled strictly in order; an APDU's answer may be asynchronous.
-      this.queue = this.queue.then(() => this.handle(copy)).catch(() => this.socket.destroy());
+      this.queue = this.queue.then(() => this.handle(copy)).catch(() => {
+        this.socket.destroy();
+      });
     }
   }
 

@@ -1,0 +1,149 @@
+/**
+ * The `tapdesk` command line, over the same core as the app.
+ *
+ *   tapdesk readers [--json] [--demo]
+ *   tapdesk info --reader NAME [--json] [--demo]
+ *
+ * Exit status: 0 done; 1 the reader or card is not there / card error; 2 usage; 3 PC/SC not usable.
+ */
+import { parseArgs } from 'node:util';
+import type { CardView, ReadersSnapshot } from '../preload/contract.ts';
+import { isBridgeError } from '../preload/contract.ts';
+import { ReaderService } from './core/readers.ts';
+import { toBridgeError } from './ipc/errors.ts';
+
+const USAGE = `usage:
+  tapdesk readers [--json] [--demo]
+  tapdesk info --reader NAME [--json] [--demo]`;
+
+export interface CliIo {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+export async function runCli(argv: readonly string[], io: CliIo, service?: ReaderService): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        json: { type: 'boolean', default: false },
+        reader: { type: 'string' },
+        demo: { type: 'boolean', default: false },
+        wait: { type: 'string', default: '1500' },
+      },
+    });
+  } catch (error) {
+    io.err(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+    return 2;
+  }
+  const { positionals, values } = parsed;
+  const command = positionals[0];
+  if (command !== 'readers' && command !== 'info') {
+    io.err(USAGE);
+    return 2;
+  }
+  if (command === 'info' && !values.reader) {
+    io.err(`info needs --reader NAME\n${USAGE}`);
+    return 2;
+  }
+  const readers = service ?? new ReaderService({ demo: values.demo ? 'on' : 'off' });
+  if (!service) await readers.start();
+  try {
+    const snapshot = await settle(readers, Number(values.wait) || 1500);
+    if (command === 'readers') return printReaders(snapshot, values.json, io);
+    return printInfo(snapshot, values.reader!, values.json, io);
+  } finally {
+    if (!service) await readers.close();
+  }
+}
+
+/** Let readers enumerate and cards finish identifying. */
+async function settle(readers: ReaderService, waitMs: number): Promise<ReadersSnapshot> {
+  await readers.waitFor((s) => s.service !== 'starting', waitMs).catch(() => undefined);
+  if (readers.snapshot().service === 'running') {
+    await readers.waitFor((s) => s.readers.some((r) => r.kind === 'pcsc'), Math.min(waitMs, 800)).catch(() => undefined);
+  }
+  await readers.waitFor((s) => s.readers.every((r) => r.card?.status !== 'identifying'), 15_000).catch(() => undefined);
+  return readers.snapshot();
+}
+
+function serviceProblem(snapshot: ReadersSnapshot, io: CliIo): boolean {
+  if (snapshot.service === 'running') return false;
+  if (snapshot.readers.length > 0) return false; // demo reader only
+  io.err(snapshot.service === 'not-running' ? 'PC/SC service is not running.' : 'PC/SC is unavailable.');
+  if (snapshot.hint) io.err(`hint: ${snapshot.hint}`);
+  return true;
+}
+
+function describeCard(card: CardView | null): string {
+  if (!card) return 'no card';
+  switch (card.status) {
+    case 'identified':
+      return `${card.product} (${card.family})`;
+    case 'unknown':
+      return `unknown card, ATR ${card.atr}`;
+    case 'identifying':
+      return 'identifying...';
+    case 'error':
+      return `error: ${card.error?.message ?? 'unknown'}`;
+  }
+}
+
+function printReaders(snapshot: ReadersSnapshot, json: boolean, io: CliIo): number {
+  if (json) {
+    io.out(JSON.stringify({ service: snapshot.service, hint: snapshot.hint, readers: snapshot.readers }, null, 2));
+    return snapshot.service === 'running' || snapshot.readers.length > 0 ? 0 : 3;
+  }
+  if (serviceProblem(snapshot, io)) return 3;
+  if (snapshot.readers.length === 0) {
+    io.out('No reader connected.');
+    if (snapshot.hint) io.out(`hint: ${snapshot.hint}`);
+    return 0;
+  }
+  for (const reader of snapshot.readers) {
+    io.out(`${reader.name}${reader.kind === 'demo' ? ' [demo]' : ''}: ${describeCard(reader.card)}`);
+  }
+  return 0;
+}
+
+function printInfo(snapshot: ReadersSnapshot, name: string, json: boolean, io: CliIo): number {
+  const reader = snapshot.readers.find((r) => r.name === name);
+  if (!reader) {
+    if (serviceProblem(snapshot, io)) return 3;
+    const known = snapshot.readers.map((r) => JSON.stringify(r.name)).join(', ') || 'none';
+    io.err(`no reader named ${JSON.stringify(name)} (readers: ${known})`);
+    return 1;
+  }
+  if (!reader.card) {
+    if (json) io.out(JSON.stringify({ reader: reader.name, card: null }, null, 2));
+    else io.err(`no card in ${JSON.stringify(name)}`);
+    return 1;
+  }
+  const card = reader.card;
+  if (json) {
+    io.out(JSON.stringify({ reader: reader.name, card }, null, 2));
+  } else {
+    io.out(`reader:  ${reader.name}`);
+    io.out(`card:    ${describeCard(card)}`);
+    io.out(`ATR:     ${card.atr}`);
+    if (card.aid) io.out(`AID:     ${card.aid}`);
+    for (const [key, value] of Object.entries(card.details ?? {})) io.out(`${key}: ${value}`);
+  }
+  return card.status === 'error' ? 1 : 0;
+}
+
+// Run when this file is the program (bin/tapdesk.js imports it and calls main()).
+export async function main(): Promise<void> {
+  try {
+    process.exitCode = await runCli(process.argv.slice(2), {
+      out: (line) => console.log(line),
+      err: (line) => console.error(line),
+    });
+  } catch (error) {
+    const bridge = toBridgeError(error);
+    console.error(`error: ${bridge.message}${isBridgeError(bridge) && bridge.hint ? `\nhint: ${bridge.hint}` : ''}`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * Electron front end: windows, security settings, the app:// protocol and ipcMain wiring. Thin on
+ * purpose; every decision lives in ./electron/window-settings.ts and ./electron/ipc-guard.ts (unit
+ * tested without Electron), and all behaviour in main/core through the one handler table.
+ *
+ * Built by scripts/build.mjs into dist/main/electron.cjs (CommonJS, so `__dirname` is dist/main).
+ */
+import { app, BrowserWindow, ipcMain, protocol, session, type IpcMainInvokeEvent } from 'electron';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { METHOD_NAMES, type ReadersSnapshot } from '../preload/contract.ts';
+import { eventChannel, methodChannel } from '../preload/expose.ts';
+import { createCore, type TapdeskCore } from './core/app-core.ts';
+import { createHandlers } from './ipc/handlers.ts';
+import { type SenderInfo, guardedDispatch } from './electron/ipc-guard.ts';
+import {
+  APP_INDEX_URL,
+  APP_SCHEME,
+  APP_SCHEME_PRIVILEGES,
+  appErrorHeaders,
+  appResponseHeaders,
+  hardenedWebPreferences,
+  isAllowedNavigation,
+  isAllowedRendererRequest,
+  isProduction,
+  isTrustedSender,
+  resolveAppRequest,
+  shouldRewriteHeaders,
+  withSecurityHeaders,
+} from './electron/window-settings.ts';
+
+const DIST = path.resolve(__dirname, '..');
+const RENDERER_ROOT = path.join(DIST, 'renderer');
+const PRELOAD_PATH = path.join(DIST, 'preload', 'index.cjs');
+const CLOSE_TIMEOUT_MS = 3000;
+
+// Before `ready`: every renderer sandboxed, and app:// registered as a standard secure scheme.
+app.enableSandbox();
+protocol.registerSchemesAsPrivileged([APP_SCHEME_PRIVILEGES]);
+
+let mainWindow: BrowserWindow | null = null;
+let core: TapdeskCore | null = null;
+let stopForwarding: (() => void) | null = null;
+let quitState: 'running' | 'closing' | 'closed' = 'running';
+
+// Every WebContents (windows, DevTools, anything a page might try to create): no navigation, no new
+// windows, no <webview>.
+app.on('web-contents-created', (_event, contents) => {
+  contents.on('will-navigate', (event) => {
+    if (!isAllowedNavigation(event.url)) event.preventDefault();
+  });
+  contents.on('will-frame-navigate', (event) => {
+    if (!isAllowedNavigation(event.url)) event.preventDefault();
+  });
+  contents.on('will-redirect', (event) => {
+    if (!isAllowedNavigation(event.url)) event.preventDefault();
+  });
+  contents.on('will-attach-webview', (event) => event.preventDefault());
+  contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+});
+
+function serveAppProtocol(): void {
+  protocol.handle(APP_SCHEME, async (request) => {
+    const resolved = resolveAppRequest(request.url, RENDERER_ROOT, request.method);
+    if (!resolved.ok) return new Response(resolved.reason, { status: resolved.status, headers: appErrorHeaders() });
+    try {
+      const body = await readFile(resolved.filePath);
+      return new Response(request.method === 'HEAD' ? null : new Uint8Array(body), {
+        status: 200,
+        headers: appResponseHeaders(resolved.mimeType),
+      });
+    } catch {
+      return new Response('not found', { status: 404, headers: appErrorHeaders() });
+    }
+  });
+}
+
+function lockDownSession(): void {
+  const ses = session.defaultSession;
+  ses.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+  ses.setPermissionCheckHandler(() => false);
+  ses.setDevicePermissionHandler(() => false);
+  ses.webRequest.onBeforeRequest((details, callback) => {
+    const fromRenderer = details.webContentsId !== undefined;
+    callback({ cancel: fromRenderer && !isAllowedRendererRequest(details.url) });
+  });
+  ses.webRequest.onHeadersReceived((details, callback) => {
+    if (!shouldRewriteHeaders(details.url)) return callback({});
+    callback({ responseHeaders: withSecurityHeaders(details.responseHeaders) });
+  });
+}
+
+function senderInfo(event: IpcMainInvokeEvent): SenderInfo | null {
+  try {
+    const frame = event.senderFrame;
+    if (!frame) return null;
+    return {
+      frameUrl: frame.url,
+      isMainFrame: frame.parent === null,
+      fromOwnWindow: mainWindow !== null && !mainWindow.isDestroyed() && event.sender === mainWindow.webContents,
+    };
+  } catch {
+    return null; // the frame went away while we looked at it
+  }
+}
+
+function registerIpc(current: TapdeskCore): void {
+  const handlers = createHandlers(current);
+  for (const method of METHOD_NAMES) {
+    ipcMain.handle(methodChannel(method), (event, payload: unknown) => guardedDispatch(handlers, method, senderInfo(event), payload));
+  }
+}
+
+function sendReadersChanged(snapshot: ReadersSnapshot): void {
+  const contents = mainWindow && !mainWindow.isDestroyed() ? mainWindow.webContents : null;
+  if (!contents || contents.isDestroyed() || !isTrustedSender(contents.getURL(), true)) return;
+  contents.send(eventChannel('readers.changed'), snapshot);
+}
+
+function createWindow(): void {
+  const window = new BrowserWindow({
+    width: 1100,
+    height: 760,
+    minWidth: 640,
+    minHeight: 480,
+    title: 'Tapdesk',
+    show: false,
+    autoHideMenuBar: true,
+    webPreferences: hardenedWebPreferences({
+      preloadPath: PRELOAD_PATH,
+      production: isProduction(app.isPackaged, process.env.NODE_ENV),
+    }),
+  });
+  window.once('ready-to-show', () => window.show());
+  window.on('closed', () => {
+    if (mainWindow === window) mainWindow = null;
+  });
+  mainWindow = window;
+  void window.loadURL(APP_INDEX_URL);
+}
+
+async function start(): Promise<void> {
+  await app.whenReady();
+  serveAppProtocol();
+  lockDownSession();
+  core = await createCore({ mode: 'electron' });
+  registerIpc(core);
+  stopForwarding = core.readers.onChange(sendReadersChanged);
+  createWindow();
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0 && quitState === 'running') createWindow();
+  });
+}
+
+app.on('window-all-closed', () => app.quit());
+
+// Close core (readers, PC/SC contexts) before the process exits; give up after a few seconds.
+app.on('will-quit', (event) => {
+  if (quitState === 'closed' || core === null) return;
+  event.preventDefault();
+  if (quitState === 'closing') return;
+  quitState = 'closing';
+  stopForwarding?.();
+  stopForwarding = null;
+  const closing = core.close().catch((error: unknown) => console.error('tapdesk: error while closing:', error));
+  const timeout = new Promise<void>((resolve) => setTimeout(resolve, CLOSE_TIMEOUT_MS).unref());
+  void Promise.race([closing, timeout]).finally(() => {
+    quitState = 'closed';
+    app.quit();
+  });
+});
+
+start().catch((error: unknown) => {
+  console.error('tapdesk: failed to start:', error);
+  app.exit(1);
+});

@@ -1,0 +1,49 @@
+import { describe, expect, it, vi } from 'vitest';
+import type { AppInfo } from '../../preload/contract.ts';
+import type { HandlerTable } from '../ipc/handlers.ts';
+import { FORBIDDEN_ENVELOPE, type SenderInfo, guardedDispatch, isAllowedSender } from './ipc-guard.ts';
+
+const info: AppInfo = { name: 'Tapdesk', version: '0.0.0', mode: 'electron', notices: [] };
+
+function fakeHandlers() {
+  const appInfo = vi.fn(async () => info);
+  const handlers = {
+    'app.info': appInfo,
+    'readers.list': vi.fn(async () => ({ service: 'running' as const, readers: [], revision: 1 })),
+    'card.identify': vi.fn(async () => ({ status: 'unknown' as const, atr: '3b00' })),
+  } satisfies HandlerTable;
+  return { handlers, appInfo };
+}
+
+const trusted: SenderInfo = { frameUrl: 'app://tapdesk/index.html', isMainFrame: true, fromOwnWindow: true };
+
+describe('guardedDispatch', () => {
+  it('dispatches calls from the main frame of our window on app://tapdesk', async () => {
+    const { handlers, appInfo } = fakeHandlers();
+    await expect(guardedDispatch(handlers, 'app.info', trusted, {})).resolves.toEqual({ ok: true, result: info });
+    expect(appInfo).toHaveBeenCalledOnce();
+  });
+
+  it.each<[string, SenderInfo | null]>([
+    ['no frame', null],
+    ['a subframe', { ...trusted, isMainFrame: false }],
+    ['another window', { ...trusted, fromOwnWindow: false }],
+    ['file://', { ...trusted, frameUrl: 'file:///tmp/index.html' }],
+    ['http://127.0.0.1', { ...trusted, frameUrl: 'http://127.0.0.1:5173/' }],
+    ['app://evil', { ...trusted, frameUrl: 'app://evil/index.html' }],
+    ['a destroyed frame', { ...trusted, frameUrl: null }],
+  ])('refuses %s with FORBIDDEN without calling core', async (_name, sender) => {
+    const { handlers, appInfo } = fakeHandlers();
+    expect(isAllowedSender(sender)).toBe(false);
+    const envelope = await guardedDispatch(handlers, 'app.info', sender, {});
+    expect(envelope).toEqual({ ok: false, error: { code: 'FORBIDDEN', message: expect.any(String) } });
+    expect(envelope).toBe(FORBIDDEN_ENVELOPE);
+    expect(appInfo).not.toHaveBeenCalled();
+  });
+
+  it('still validates payloads from trusted senders', async () => {
+    const { handlers } = fakeHandlers();
+    const envelope = await guardedDispatch(handlers, 'card.identify', trusted, { reader: 'x', extra: 1 });
+    expect(envelope).toMatchObject({ ok: false, error: { code: 'INVALID_REQUEST' } });
+  });
+});

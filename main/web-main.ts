@@ -1,0 +1,68 @@
+/**
+ * Entry point of browser mode (`npm start` where Electron is missing, or `npm start -- --browser`).
+ * Flags: --port N, --no-open, --demo auto|on|off, --no-pcsc, --reason TEXT (why browser mode).
+ * Prints the address to open and, for test harnesses, one line `TAPDESK_READY {json}`.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { createCore } from './core/app-core.ts';
+import type { DemoPolicy } from './core/readers.ts';
+import { chromiumAppArgs, electronStatus, findChromium, projectRoot } from './runtime.ts';
+import { startWebServer } from './web.ts';
+
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string' },
+    'no-open': { type: 'boolean', default: false },
+    demo: { type: 'string', default: 'auto' },
+    'no-pcsc': { type: 'boolean', default: false },
+    reason: { type: 'string' },
+  },
+  strict: true,
+});
+
+const demo = values.demo as DemoPolicy;
+if (!['auto', 'on', 'off'].includes(demo)) {
+  console.error(`--demo must be auto, on or off (got ${JSON.stringify(values.demo)})`);
+  process.exit(2);
+}
+
+const electron = electronStatus();
+const reason = values.reason ?? (electron.available ? 'started with --browser' : `${electron.reason}: running in browser mode`);
+const core = await createCore({ mode: 'browser', notices: [reason], demo, pcsc: !values['no-pcsc'] });
+const root = projectRoot();
+const server = await startWebServer({
+  core,
+  rendererDir: path.join(root, 'dist', 'renderer'),
+  port: values.port ? Number(values.port) : 0,
+});
+
+console.log(`Tapdesk is running in browser mode (${reason}).`);
+const chromium = findChromium();
+const display = Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY);
+const open = !values['no-open'] && !process.env.CI && chromium !== null && display;
+if (open && chromium) {
+  const profile = mkdtempSync(path.join(os.tmpdir(), 'tapdesk-chromium-'));
+  const child = spawn(chromium, chromiumAppArgs(server.url, profile), { stdio: 'ignore', detached: true });
+  child.unref();
+  console.log('Opened a Chromium app window.');
+} else {
+  const why = values['no-open'] ? '--no-open' : chromium === null ? 'Chromium is not installed' : !display ? 'no display' : 'CI';
+  console.log(`Not opening a window (${why}). Open this address in Chromium or another browser on this machine:`);
+}
+console.log(`  ${server.url}`);
+console.log(`TAPDESK_READY ${JSON.stringify({ url: server.url, port: server.port })}`);
+
+let stopping = false;
+async function stop(): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  await server.close();
+  await core.close();
+  process.exit(0);
+}
+process.on('SIGINT', () => void stop());
+process.on('SIGTERM', () => void stop());

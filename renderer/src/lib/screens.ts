@@ -1,0 +1,16 @@
+/** The app's screens, in nav order. Later screens flip `ready` to true when they land. */
+export type ScreenId = 'readers' | 'accounts' | 'send' | 'backup' | 'attestation';
+
+export interface ScreenEntry {
+  readonly id: ScreenId;
+  readonly label: string;
+  readonly ready: boolean;
+}
+
+export const SCREENS: readonly ScreenEntry[] = [
+  { id: 'readers', label: 'Readers', ready: true },
+  { id: 'accounts', label: 'Accounts', ready: false },
+  { id: 'send', label: 'Send', ready: false },
+  { id: 'backup', label: 'Backup', ready: false },
+  { id: 'attestation', label: 'Attestation', ready: false },
+];
