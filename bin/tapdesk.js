@@ -13,3 +13,5 @@ if (!existsSync(cli)) {
 }
 const { main } = await import(pathToFileURL(cli).href);
 await main();
+// PC/SC status threads keep the event loop alive after close(); the command is done.
+process.exit(process.exitCode ?? 0);

@@ -11,6 +11,8 @@ export class Mutex {
 
   /** Wait for the lock (or until `signal` aborts); returns the release function. */
   async acquire(signal?: AbortSignal): Promise<() => void> {
+    // Already cancelled: refuse before taking a place in the queue (a free lock would otherwise win the race).
+    if (signal?.aborted) throw new DriverError('CANCELLED', 'cancelled while waiting for the reader');
     let release!: () => void;
     const mine = new Promise<void>((resolve) => {
       release = resolve;

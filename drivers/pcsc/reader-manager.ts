@@ -103,6 +103,10 @@ export class PcscReaderManager {
     if (!reader.connection) throw new DriverError('CONNECT_FAILED', 'not connected to the card', { reader: name });
     try {
       const response = await reader.transmit(Buffer.from(apdu), maxResponseLength);
+      // A card pulled mid-command can also come back as an empty answer (vpcd, some readers).
+      if (response.length < 2 && (await this.cardLeft(name, cardSeq, 300))) {
+        throw new DriverError('CARD_REMOVED', 'card removed during the command', { reader: name });
+      }
       this.assertSameCard(name, cardSeq);
       return Uint8Array.from(response);
     } catch (error) {
@@ -208,14 +212,11 @@ export class PcscReaderManager {
     this.context = null;
     // Closing cancels pending status calls, which pcsclite reports as 'error': keep a sink.
     const ignore = () => undefined;
-    for (const reader of this.readers.values()) {
-      reader.removeAllListeners().on('error', ignore);
-      try {
-        reader.reader.close();
-      } catch {
-        // already closed
-      }
-    }
+    // Readers are not closed one by one: @pokusew/pcsclite's CardReader.close() joins its status
+    // thread on the main thread and can block forever once a card has come and gone (seen with
+    // pcsc-lite 1.9.9). Closing the context ends the reader watches; a process that wants to exit
+    // calls process.exit() (the native status handles keep the event loop alive).
+    for (const reader of this.readers.values()) reader.removeAllListeners().on('error', ignore);
     this.readers.clear();
     if (context) {
       context.removeAllListeners().on('error', ignore);

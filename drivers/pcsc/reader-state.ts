@@ -37,9 +37,11 @@ export const INITIAL_PCSC_STATE: PcscState = { service: 'starting', readers: [] 
 export function reducePcsc(state: PcscState, event: PcscEvent): PcscState {
   switch (event.type) {
     case 'library-missing':
+      if (state.service === 'unavailable' && state.detail === event.detail) return state;
       return { service: 'unavailable', readers: [], detail: event.detail };
     case 'service-down':
-      if (state.service === 'unavailable') return state;
+      // Sticky after library-missing; a repeated probe failure changes nothing.
+      if (state.service === 'unavailable' || (state.service === 'not-running' && state.detail === event.detail)) return state;
       return { service: 'not-running', readers: [], detail: event.detail };
     case 'service-up':
       return state.service === 'running' ? state : { service: 'running', readers: [] };

@@ -114,14 +114,24 @@ export class ApduTransport {
     const encoded = encodeCommand(command);
     const signal = options.signal;
     if (signal?.aborted) throw cancelled(this.readerName);
-    await this.previous;
-    if (signal?.aborted) throw cancelled(this.readerName);
+    // Take our turn before awaiting, so concurrent callers queue behind us instead of all
+    // waking on the same earlier transmit.
+    const before = this.previous;
+    let endTurn!: () => void;
+    this.previous = new Promise<void>((resolve) => (endTurn = resolve));
+    await before;
+    if (signal?.aborted) {
+      endTurn();
+      throw cancelled(this.readerName);
+    }
 
     const log = this.options.log;
     log?.({ reader: this.readerName, direction: 'command', name: command.name, text: redactCommand(command, encoded) });
     const started = performance.now();
-    const raw = this.channel.transmit(encoded, Math.max(responseBufferSize(command), SHORT_RESPONSE_BUFFER));
-    this.previous = raw.catch(() => undefined);
+    const raw = new Promise<Uint8Array>((resolve) =>
+      resolve(this.channel.transmit(encoded, Math.max(responseBufferSize(command), SHORT_RESPONSE_BUFFER))),
+    );
+    raw.then(endTurn, endTurn);
     this.exchanges += 1;
 
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;

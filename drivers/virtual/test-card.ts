@@ -68,6 +68,11 @@ export class TestCard implements CardEmulator {
         return sw(0x9000, body);
       case 0x12: {
         this.pending = patternBytes((p1 << 8) | p2);
+        // Nothing to fetch: a plain 9000 (61 00 would announce 256 bytes).
+        if (this.pending.length === 0) {
+          this.pending = null;
+          return sw(0x9000);
+        }
         return sw(0x6100 | Math.min(this.pending.length, this.chunk, 256) % 256);
       }
       case 0x14:
