@@ -59,14 +59,33 @@ export async function runCli(argv: readonly string[], io: CliIo, service?: Reade
   }
 }
 
-/** Let readers enumerate and cards finish identifying. */
+/** Let readers enumerate, cards be seen (status comes after the reader list) and finish identifying. */
 async function settle(readers: ReaderService, waitMs: number): Promise<ReadersSnapshot> {
   await readers.waitFor((s) => s.service !== 'starting', waitMs).catch(() => undefined);
   if (readers.snapshot().service === 'running') {
     await readers.waitFor((s) => s.readers.some((r) => r.kind === 'pcsc'), Math.min(waitMs, 800)).catch(() => undefined);
+    await quiet(readers, 400, waitMs);
   }
   await readers.waitFor((s) => s.readers.every((r) => r.card?.status !== 'identifying'), 15_000).catch(() => undefined);
   return readers.snapshot();
+}
+
+/** Resolve once no change has come for `quietMs` (at most `maxMs`). */
+function quiet(readers: ReaderService, quietMs: number, maxMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    let timer = setTimeout(done, quietMs);
+    const limit = setTimeout(done, maxMs);
+    const off = readers.onChange(() => {
+      clearTimeout(timer);
+      timer = setTimeout(done, quietMs);
+    });
+    function done(): void {
+      clearTimeout(timer);
+      clearTimeout(limit);
+      off();
+      resolve();
+    }
+  });
 }
 
 function serviceProblem(snapshot: ReadersSnapshot, io: CliIo): boolean {
