@@ -1,0 +1,18 @@
+/** `npm run bench`: runs every benchmark and prints one JSON document. */
+import { benchBundleSize } from './bundle-size.ts';
+import { benchColdStart } from './cold-start.ts';
+import { benchPcscOverhead } from './pcsc-overhead.ts';
+
+const results: Record<string, unknown> = { node: process.version, date: new Date().toISOString() };
+const attempt = async (name: string, run: () => unknown) => {
+  try {
+    results[name] = await run();
+  } catch (error) {
+    results[name] = { error: error instanceof Error ? error.message : String(error) };
+  }
+};
+await attempt('renderer_bundle', () => benchBundleSize());
+await attempt('pcsc_apdu_overhead', () => benchPcscOverhead());
+await attempt('browser_cold_start', () => benchColdStart());
+console.log(JSON.stringify(results, null, 2));
+process.exit(Object.values(results).some((r) => typeof r === 'object' && r !== null && 'error' in r) ? 1 : 0);
