@@ -6,7 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CardEmulator } from '../drivers/virtual/emulator.ts';
 import { contactlessAtr, sw } from '../drivers/virtual/emulator.ts';
-import { ensurePcscd, insertVirtualCard } from '../drivers/virtual/pcscd-harness.ts';
+import { canControlPcscd, ensurePcscd, insertVirtualCard, stopPcscd } from '../drivers/virtual/pcscd-harness.ts';
 import { TestCard } from '../drivers/virtual/test-card.ts';
 import type { VpcdCard } from '../drivers/virtual/vpcd.ts';
 import { type RunningApp, launchChromium, startBrowserApp } from './support/browser-app.ts';
@@ -19,6 +19,8 @@ const strangerCard: CardEmulator = {
   atr: contactlessAtr(new TextEncoder().encode('STRANGER')),
   process: () => sw(0x6a82),
 };
+
+if (!canControlPcscd) console.log('SKIP pcscd stop/start e2e: only root can stop and start pcscd');
 
 describe('browser mode: readers and cards', () => {
   let app: RunningApp;
@@ -63,6 +65,20 @@ describe('browser mode: readers and cards', () => {
     expect(page.url()).not.toContain('token=');
   });
 
+  it('keeps working after a reload (token kept for this tab only)', async () => {
+    await page.reload();
+    await reader(READER_0).waitFor({ timeout: 5000 });
+    expect(await page.locator('[data-testid="boot-error"]').count()).toBe(0);
+  });
+
+  it('refuses a page opened without the token', async () => {
+    const stranger = await browser.newPage();
+    await stranger.goto(app.url.replace(/#.*$/, ''));
+    await stranger.locator('[data-testid="boot-error"]').waitFor({ timeout: 5000 });
+    expect(await stranger.locator('[data-testid="reader"]').count()).toBe(0);
+    await stranger.close();
+  });
+
   it('shows a card inserted through vpcd within a second, identified', async () => {
     inserted.push(await insertVirtualCard(new TestCard({ serial: 'e2e-1' }), 0));
     await cardState(READER_0).and(page.locator('[data-state="identifying"], [data-state="identified"]')).waitFor({ timeout: 1000 });
@@ -84,6 +100,18 @@ describe('browser mode: readers and cards', () => {
     await cardState(READER_1).and(page.locator('[data-state="unknown"]')).waitFor({ timeout: 5000 });
     const atrText = (await reader(READER_1).locator('[data-testid="card-atr"]').textContent()) ?? '';
     expect(atrText.replace(/\s+/g, '').toLowerCase()).toBe(Buffer.from(strangerCard.atr).toString('hex'));
+  });
+
+  it.skipIf(!canControlPcscd)('shows "PC/SC service is not running" with the fix, and recovers when it starts', async () => {
+    await stopPcscd();
+    const banner = page.locator('[data-testid="service-state"][data-state="no-pcsc"]');
+    await banner.waitFor({ timeout: 5000 });
+    expect(await banner.textContent()).toContain('systemctl start pcscd');
+    expect(await page.locator('[data-testid="reader"]').count()).toBe(0);
+    expect((await ensurePcscd()).running).toBe(true);
+    await reader(READER_0).waitFor({ timeout: 10_000 });
+    await reader(READER_1).waitFor({ timeout: 10_000 });
+    expect(await page.locator('[data-testid="service-state"][data-state="no-pcsc"]').count()).toBe(0);
   });
 
   it('logged no errors in the page (CSP, bridge)', () => {

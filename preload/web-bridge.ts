@@ -88,11 +88,24 @@ export function createWebSocketTransport(url: string, token: string): BridgeTran
   };
 }
 
-/** Build `window.tapdesk` for browser mode from the page's own location. */
-export function createBrowserModeApi(location: Location, history: History): TapdeskApi {
-  const token = readTokenFromFragment(location.hash);
-  if (!token) throw new BridgeError('FORBIDDEN', 'this page was opened without its launch token; open the link Tapdesk printed');
-  history.replaceState(null, '', location.pathname + location.search);
+/** Where the page keeps its token for reloads: this tab only, this origin only (this launch's port). */
+export const TOKEN_STORAGE_KEY = 'tapdesk.token';
+
+/**
+ * Build `window.tapdesk` for browser mode from the page's own location. The token is taken from
+ * the fragment, removed from the address bar, and kept in this tab's sessionStorage so a reload
+ * still works (the origin includes the per-launch port, so a later launch cannot reuse it).
+ */
+export function createBrowserModeApi(location: Location, history: History, storage?: Storage): TapdeskApi {
+  const fromFragment = readTokenFromFragment(location.hash);
+  const token = fromFragment ?? storage?.getItem(TOKEN_STORAGE_KEY) ?? null;
+  if (!token || !/^[0-9a-f]{32,128}$/.test(token)) {
+    throw new BridgeError('FORBIDDEN', 'this page was opened without its launch token; open the link Tapdesk printed');
+  }
+  if (fromFragment) {
+    storage?.setItem(TOKEN_STORAGE_KEY, fromFragment);
+    history.replaceState(null, '', location.pathname + location.search);
+  }
   const url = `ws://${location.host}${WS_PATH}`;
   return createTapdeskApi(createWebSocketTransport(url, token));
 }

@@ -113,7 +113,7 @@ export class ApduTransport {
   private async exchange(command: CommandApdu, options: SendOptions): Promise<ResponseApdu> {
     const encoded = encodeCommand(command);
     const signal = options.signal;
-    if (signal?.aborted) throw cancelled(this.readerName);
+    if (signal?.aborted) throw cancelled(this.readerName, signal);
     // Take our turn before awaiting, so concurrent callers queue behind us instead of all
     // waking on the same earlier transmit.
     const before = this.previous;
@@ -122,7 +122,7 @@ export class ApduTransport {
     await before;
     if (signal?.aborted) {
       endTurn();
-      throw cancelled(this.readerName);
+      throw cancelled(this.readerName, signal);
     }
 
     const log = this.options.log;
@@ -143,7 +143,7 @@ export class ApduTransport {
         timeoutMs,
       );
       if (signal) {
-        onAbort = () => reject(cancelled(this.readerName));
+        onAbort = () => reject(cancelled(this.readerName, signal));
         signal.addEventListener('abort', onAbort, { once: true });
       }
     });
@@ -169,6 +169,9 @@ export class ApduTransport {
   }
 }
 
-function cancelled(reader: string): DriverError {
+/** The abort's own reason when it is one of ours (a session TIMEOUT), else CANCELLED. */
+function cancelled(reader: string, signal: AbortSignal | undefined): DriverError {
+  const reason: unknown = signal?.reason;
+  if (reason instanceof DriverError) return reason;
   return new DriverError('CANCELLED', 'operation cancelled', { reader });
 }

@@ -46,3 +46,16 @@ export function vpcdListening(port: number): boolean {
 export function insertVirtualCard(card: CardEmulator, slot: 0 | 1 = 0): Promise<VpcdCard> {
   return VpcdCard.attach(card, { port: VPCD_PORTS[slot], connectTimeoutMs: 10_000 });
 }
+
+/** Stop pcscd (root only), waiting until its socket no longer answers. */
+export async function stopPcscd(timeoutMs = 10_000): Promise<void> {
+  execFileSync('pkill', ['-x', 'pcscd']);
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!(await probePcscd(pcscdSocketPath(), 200))) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('pcscd did not stop');
+}
+
+export const canControlPcscd = process.getuid?.() === 0;

@@ -54,11 +54,7 @@ export class SessionManager {
         reader,
         transport,
         signal: controller.signal,
-        send: (command, sendOptions) => {
-          const reason = controller.signal.reason;
-          if (controller.signal.aborted && reason instanceof DriverError) return Promise.reject(reason);
-          return transport.send(command, { signal: controller.signal, timeoutMs: sendOptions?.timeoutMs });
-        },
+        send: (command, sendOptions) => transport.send(command, { signal: controller.signal, timeoutMs: sendOptions?.timeoutMs }),
       };
       return await work(session);
     } finally {

@@ -13,7 +13,7 @@ import './app.css';
 function connect(): { api: TapdeskApi; bootError: null } | { api: null; bootError: { message: string; hint?: string } } {
   if (window.tapdesk) return { api: window.tapdesk, bootError: null };
   try {
-    return { api: createBrowserModeApi(window.location, window.history), bootError: null };
+    return { api: createBrowserModeApi(window.location, window.history, window.sessionStorage), bootError: null };
   } catch (error) {
     return { api: null, bootError: errorText(error) };
   }
