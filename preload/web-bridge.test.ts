@@ -9,7 +9,7 @@ function fakes(hash: string, stored: string | null = null) {
   const replaced: string[] = [];
   const location = { hash, host: '127.0.0.1:5000', pathname: '/', search: '' } as Location;
   const history = { replaceState: (_s: unknown, _t: string, url: string) => replaced.push(url) } as unknown as History;
-  const storage = { getItem: (k: string) => store.get(k) ?? null, setItem: (k: string, v: string) => store.set(k, v) } as Storage;
+  const storage = { getItem: (k: string) => store.get(k) ?? null, setItem: (k: string, v: string) => void store.set(k, v) } as unknown as Storage;
   return { location, history, storage, store, replaced };
 }
 
