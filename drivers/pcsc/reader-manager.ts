@@ -157,14 +157,32 @@ export class PcscReaderManager {
       return;
     }
     this.apply({ type: 'service-up' });
-    this.context = new module.NFC();
-    this.context.on('reader', (reader) => this.attachReader(reader));
-    this.context.on('error', () => {
-      // pcscd went away (or the context broke): drop everything and look for the service again.
-      this.dropContext();
-      this.apply({ type: 'service-down', detail: NOT_RUNNING_DETAIL });
-      if (!this.closed) this.probeTimer = setTimeout(() => void this.probe(module), this.options.probeIntervalMs ?? 1000);
-    });
+    const context = new module.NFC();
+    this.context = context;
+    context.on('reader', (reader) => this.attachReader(reader));
+    // pcscd went away (or the context broke): drop everything and look for the service again.
+    context.on('error', () => this.serviceLost(module, context));
+    this.watch(module, context);
+  }
+
+  /**
+   * While running, keep probing the socket too: the binding does not always report a pcscd that
+   * exits (its status thread may be between calls), and a stale "running" would hide the fix.
+   */
+  private watch(module: { NFC: new (logger?: unknown) => NfcPcscContext }, context: NfcPcscContext): void {
+    this.probeTimer = setTimeout(async () => {
+      if (this.closed || this.context !== context) return;
+      if (await probePcscd(this.socketPath)) this.watch(module, context);
+      else this.serviceLost(module, context);
+    }, this.options.probeIntervalMs ?? 1000);
+  }
+
+  private serviceLost(module: { NFC: new (logger?: unknown) => NfcPcscContext }, context: NfcPcscContext): void {
+    if (this.context !== context) return;
+    clearTimeout(this.probeTimer);
+    this.dropContext();
+    this.apply({ type: 'service-down', detail: NOT_RUNNING_DETAIL });
+    if (!this.closed) this.probeTimer = setTimeout(() => void this.probe(module), this.options.probeIntervalMs ?? 1000);
   }
 
   private attachReader(reader: NfcPcscReader): void {

@@ -20,15 +20,21 @@ describe.skipIf(!canControlPcscd)('pcscd stopped and started while the app runs'
   it('reports not-running with a fix, then running with the readers again', async () => {
     expect((await ensurePcscd()).running).toBe(true);
     await manager.start();
-    await manager.waitFor((s) => s.service === 'running' && s.readers.length >= 2, 5000);
+    await manager.waitFor((s) => s.service === 'running' && s.readers.length >= 2, 5000).catch(() => {
+      throw new Error(`readers not listed before the stop: ${JSON.stringify(manager.state())}`);
+    });
 
     await stopPcscd();
-    const down = await manager.waitFor((s) => s.service === 'not-running', 5000);
+    const down = await manager.waitFor((s) => s.service === 'not-running', 5000).catch(() => {
+      throw new Error(`service not reported down: ${JSON.stringify(manager.state())}`);
+    });
     expect(down.readers).toEqual([]);
     expect(down.detail).toMatch(/pcscd/);
 
     expect((await ensurePcscd()).running).toBe(true);
-    const up = await manager.waitFor((s) => s.service === 'running' && s.readers.length >= 2, 10_000);
+    const up = await manager.waitFor((s) => s.service === 'running' && s.readers.length >= 2, 10_000).catch(() => {
+      throw new Error(`service not back with readers: ${JSON.stringify(manager.state())}`);
+    });
     expect(up.readers.map((r) => r.name)).toEqual([...VPCD_READER_NAMES]);
   });
 });
