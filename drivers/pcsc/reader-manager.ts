@@ -3,6 +3,7 @@
  * (never "the first one"), hot-plug in and out, card present/removed with the ATR, and the
  * service itself as a state ("not running", "library missing") rather than a crash.
  */
+import { waitForState } from '../wait-for-state.ts';
 import { DriverError } from '../errors.ts';
 import type { RawChannel } from './transport.ts';
 import { type BindingResult, type NfcPcscContext, type NfcPcscReader, loadPcscBinding } from './binding.ts';
@@ -62,20 +63,9 @@ export class PcscReaderManager {
 
   /** Resolves when `predicate` holds for the state (tests, CLI waiting for readers). */
   waitFor(predicate: (state: PcscState) => boolean, timeoutMs: number): Promise<PcscState> {
-    if (predicate(this.current)) return Promise.resolve(this.current);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        off();
-        reject(new DriverError('TIMEOUT', 'reader state did not change in time', { timeoutMs }));
-      }, timeoutMs);
-      const off = this.onChange((state) => {
-        if (!predicate(state)) return;
-        clearTimeout(timer);
-        off();
-        resolve(state);
-      });
-    });
+    return waitForState({ current: () => this.current, subscribe: (l) => this.onChange(l) }, predicate, timeoutMs, 'PC/SC reader state');
   }
+
 
   /**
    * A raw channel to the card now in `readerName`. It is bound to this card: once the card leaves

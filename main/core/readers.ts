@@ -3,6 +3,7 @@
  * reader is there), the card on each, identified as soon as it is inserted. Produces the
  * ReadersSnapshot the renderer shows and pushes a new one on every change.
  */
+import { waitForState } from '../../drivers/wait-for-state.ts';
 import type { CardView, ReadersSnapshot, ReaderView, ServiceState } from '../../preload/contract.ts';
 import { type CardDriver, identifyCard } from '../../drivers/card.ts';
 import { DriverError, FIX_HINTS, isDriverError } from '../../drivers/errors.ts';
@@ -98,20 +99,9 @@ export class ReaderService {
 
   /** Wait until `predicate` holds (tests and the CLI waiting for readers to enumerate). */
   waitFor(predicate: (snapshot: ReadersSnapshot) => boolean, timeoutMs: number): Promise<ReadersSnapshot> {
-    if (predicate(this.last)) return Promise.resolve(this.last);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        off();
-        reject(new DriverError('TIMEOUT', 'readers did not reach the expected state', { timeoutMs }));
-      }, timeoutMs);
-      const off = this.onChange((snapshot) => {
-        if (!predicate(snapshot)) return;
-        clearTimeout(timer);
-        off();
-        resolve(snapshot);
-      });
-    });
+    return waitForState({ current: () => this.last, subscribe: (l) => this.onChange(l) }, predicate, timeoutMs, 'readers');
   }
+
 
   /** Run card work in a session on `reader` (one at a time per reader). */
   withSession<T>(reader: string, work: (session: CardSession) => Promise<T>, options?: SessionOptions): Promise<T> {
