@@ -58,7 +58,11 @@ export function loadPcscBinding(): BindingResult {
       ok: false,
       reason: /Cannot find module/.test(message)
         ? 'the PC/SC binding (nfc-pcsc) is not installed: libpcsclite-dev was probably missing when npm install ran'
-        : `the PC/SC binding failed to load: ${message}`,
+        : /NODE_MODULE_VERSION/.test(message)
+          ? process.versions.electron
+            ? 'the PC/SC binding was built for Node, not for Electron: run npx @electron/rebuild -w @pokusew/pcsclite'
+            : 'the PC/SC binding was built for another runtime (Electron?): run npm rebuild @pokusew/pcsclite'
+          : `the PC/SC binding failed to load: ${message}`,
     };
   }
   return cached;
