@@ -1,0 +1,137 @@
+/**
+ * What the Satochip and Seedkeeper applets share around their command handlers (section 1;
+ * SATO/SK `select`, `process`): selection by AID, the CLA check, the plaintext commands (GET STATUS,
+ * INIT SC, PROCESS SC), the secure-channel requirement, and the encryption of wrapped answers.
+ * A subclass supplies the AID, the SELECT answer, GET STATUS and the inner command dispatch.
+ */
+import { sw, type CardEmulator } from '../../virtual/emulator.ts';
+import { CommandBuffer, receivesAsAnnounced } from './apdu.ts';
+import { equal, fromHex } from './bytes.ts';
+import { defaultSigner, type EcdsaSigner } from './crypto.ts';
+import { systemRandom, type RandomSource } from './random.ts';
+import { CardSecureChannel } from './secure-channel.ts';
+import { CardError, SW, fail } from './status-words.ts';
+
+/** The Java Card simulator the vectors were recorded on (section 1, "Emulator note"). */
+export const SIMULATOR_ATR = fromHex('3bfa1800008131fe454a434f5033315632333298');
+
+export const INS = {
+  SELECT: 0xa4,
+  GET_STATUS: 0x3c,
+  INIT_SECURE_CHANNEL: 0x81,
+  PROCESS_SECURE_CHANNEL: 0x82,
+} as const;
+
+export interface AppletOptions {
+  /** Card randomness: install-time keys, IVs, challenges, generated secrets (default: OS randomness). */
+  readonly rng?: RandomSource;
+  /** ECDSA signer (default: RFC 6979 nonces, no low-S normalisation). */
+  readonly signer?: EcdsaSigner;
+  /** ATR to report (default: the simulator's). */
+  readonly atr?: Uint8Array;
+}
+
+export abstract class AppletEmulator implements CardEmulator {
+  readonly atr: Uint8Array;
+  protected readonly rng: RandomSource;
+  protected readonly signer: EcdsaSigner;
+  protected readonly channel = new CardSecureChannel();
+  private selected = false;
+  /** The last error that was not a card status word (a bug, or a scripted-RNG misuse); tests check it. */
+  lastInternalError: unknown = null;
+
+  protected abstract readonly aid: Uint8Array;
+
+  constructor(options: AppletOptions) {
+    this.atr = options.atr ?? SIMULATOR_ATR;
+    this.rng = options.rng ?? systemRandom;
+    this.signer = options.signer ?? defaultSigner;
+  }
+
+  /** Answers every APDU with a status word; never throws (an internal error is `6F00`). */
+  process(apdu: Uint8Array): Uint8Array {
+    try {
+      return this.dispatch(apdu);
+    } catch (error) {
+      if (error instanceof CardError) return sw(error.sw);
+      this.lastInternalError = error;
+      return sw(SW.UNKNOWN);
+    }
+  }
+
+  /** Power loss: nothing selected, channel and PIN state gone (transient memory). */
+  reset(): void {
+    this.selected = false;
+    this.channel.close();
+    this.onPowerUp();
+  }
+
+  get isSelected(): boolean {
+    return this.selected;
+  }
+
+  private dispatch(apdu: Uint8Array): Uint8Array {
+    if (apdu.length < 4) fail(SW.WRONG_LENGTH);
+    const cmd = new CommandBuffer(apdu);
+    if (cmd.cla === 0x00 && cmd.ins === INS.SELECT && cmd.p1 === 0x04 && cmd.p2 === 0x00 && receivesAsAnnounced(apdu)) {
+      if (equal(cmd.data, this.aid)) {
+        // (Re)selection: the applet is deselected and selected again.
+        this.selected = false;
+        this.channel.close();
+        const answer = this.onSelect();
+        this.selected = true;
+        return sw(SW.OK, answer);
+      }
+    }
+    if (!this.selected) {
+      // No applet and no card manager (the simulator answers GlobalPlatform GET DATA with 6986).
+      if (cmd.cla === 0x00 && cmd.ins === INS.SELECT) fail(SW.FILE_NOT_FOUND);
+      fail(SW.CONDITIONS_NOT_SATISFIED);
+    }
+    return this.processSelected(cmd, apdu);
+  }
+
+  /** SATO/SK `process` up to the inner switch. */
+  private processSelected(cmd: CommandBuffer, wire: Uint8Array): Uint8Array {
+    // A SELECT that reaches the applet without selecting it (section 1).
+    if (cmd.cla === 0x00 && cmd.ins === INS.SELECT) fail(SW.FILE_NOT_FOUND);
+    if (cmd.cla !== 0xb0) fail(SW.CLA_NOT_SUPPORTED);
+    const early = this.beforeCommand(cmd);
+    if (early) return early;
+    if (cmd.ins !== INS.GET_STATUS && !receivesAsAnnounced(wire)) fail(SW.WRONG_LENGTH);
+    switch (cmd.ins) {
+      case INS.GET_STATUS:
+        return sw(SW.OK, this.getStatus(cmd));
+      case INS.INIT_SECURE_CHANNEL:
+        return sw(SW.OK, this.channel.initiate(cmd.data, this.rng, this.signer, this.authentikey, this.initAppendsAuthentikeyX ? this.authentikeyX() : undefined));
+      case INS.PROCESS_SECURE_CHANNEL:
+        break;
+      default:
+        fail(SW.SECURE_CHANNEL_REQUIRED);
+    }
+    const inner = CommandBuffer.unwrapped(this.channel.unwrap(cmd.data, cmd.lc, this.rng), wire);
+    const out = this.executeInner(inner);
+    if (out.length === 0) return sw(SW.OK);
+    // GET STATUS (and INIT SC, never reached inside) answer in plaintext even inside the channel.
+    if (inner.ins === INS.GET_STATUS || inner.ins === INS.INIT_SECURE_CHANNEL) return sw(SW.OK, out);
+    return sw(SW.OK, this.channel.wrap(out));
+  }
+
+  /** The card's authentikey private key (signs channel inits). */
+  protected abstract get authentikey(): Uint8Array;
+  protected abstract authentikeyX(): Uint8Array;
+  /** Seedkeeper appends `0020 | authentikey_x` to the INIT SC answer (section 14.6). */
+  protected abstract readonly initAppendsAuthentikeyX: boolean;
+  /** SELECT of this applet: session cleanup, then the SELECT answer data. */
+  protected abstract onSelect(): Uint8Array;
+  /** Power-up: clear the transient state the subclass keeps. */
+  protected abstract onPowerUp(): void;
+  /** GET STATUS data. */
+  protected abstract getStatus(cmd: CommandBuffer): Uint8Array;
+  /** Hook before the length check (Satochip's factory-reset signal); null to continue. */
+  protected beforeCommand(_cmd: CommandBuffer): Uint8Array | null {
+    return null;
+  }
+  /** An unwrapped command: setup filter and the handler switch; answers the plain response data. */
+  protected abstract executeInner(cmd: CommandBuffer): Uint8Array;
+}
