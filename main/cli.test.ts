@@ -80,4 +80,23 @@ describe('tapdesk CLI over the demo reader', () => {
     expect(io.stderr.join('\n')).toContain('usage:');
     expect(io.stdout).toEqual([]);
   });
+
+  it('`attest` never takes a PIN from argv: without TAPDESK_PIN or a terminal it stops with exit 2', async () => {
+    const io = capture();
+    expect(await runCli(['attest', '--reader', DEMO_READER_NAME], io, service)).toBe(2);
+    expect(io.stderr.join('\n')).toMatch(/TAPDESK_PIN/);
+    const withPinFlag = capture();
+    expect(await runCli(['attest', '--reader', DEMO_READER_NAME, '--pin', '1234'], withPinFlag, service)).toBe(2);
+  });
+
+  it('`attest` refuses a --trust-root file without certificates', async () => {
+    const io = { ...capture(), env: { TAPDESK_PIN: '123456' } };
+    expect(await runCli(['attest', '--reader', DEMO_READER_NAME, '--trust-root', 'package.json'], io, service)).toBe(2);
+    expect(io.stderr.join('\n')).toMatch(/no PEM certificate/);
+  });
+
+  it('`attest` on a card that is not a Satochip/Seedkeeper is an error, not a verdict', async () => {
+    const io = { ...capture(), env: { TAPDESK_PIN: '123456' } };
+    await expect(runCli(['attest', '--reader', DEMO_READER_NAME], io, service)).rejects.toMatchObject({ code: 'BAD_RESPONSE' });
+  });
 });

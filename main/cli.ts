@@ -3,22 +3,32 @@
  *
  *   tapdesk readers [--json] [--demo]
  *   tapdesk info --reader NAME [--json] [--demo]
+ *   tapdesk attest --reader NAME [--trust-root PEMFILE] [--json]
  *
- * Exit status: 0 done; 1 the reader or card is not there / card error; 2 usage; 3 PC/SC not usable.
+ * PINs come from the TAPDESK_PIN environment variable or a hidden prompt, never from argv.
+ * Exit status: 0 done (attest: genuine); 1 the reader or card is not there / card error; 2 usage;
+ * 3 PC/SC not usable; 4 attest: a test card (chains only to --trust-root); 5 attest: NOT genuine.
  */
 import { parseArgs } from 'node:util';
 import type { CardView, ReadersSnapshot } from '../preload/contract.ts';
 import { isBridgeError } from '../preload/contract.ts';
+import { readFile } from 'node:fs/promises';
+import { attestOnReader, certificatesFromPem } from './core/attestation.ts';
 import { ReaderService } from './core/readers.ts';
 import { toBridgeError } from './ipc/errors.ts';
 
 const USAGE = `usage:
   tapdesk readers [--json] [--demo]
-  tapdesk info --reader NAME [--json] [--demo]`;
+  tapdesk info --reader NAME [--json] [--demo]
+  tapdesk attest --reader NAME [--trust-root PEMFILE] [--json]   (PIN: TAPDESK_PIN or prompt)`;
 
 export interface CliIo {
   out(line: string): void;
   err(line: string): void;
+  /** Environment (TAPDESK_PIN). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Ask for a secret without echo; absent when there is no terminal. */
+  readonly promptSecret?: (question: string) => Promise<string>;
 }
 
 export async function runCli(argv: readonly string[], io: CliIo, service?: ReaderService): Promise<number> {
@@ -32,6 +42,7 @@ export async function runCli(argv: readonly string[], io: CliIo, service?: Reade
         reader: { type: 'string' },
         demo: { type: 'boolean', default: false },
         wait: { type: 'string', default: '1500' },
+        'trust-root': { type: 'string' },
       },
     });
   } catch (error) {
@@ -40,20 +51,49 @@ export async function runCli(argv: readonly string[], io: CliIo, service?: Reade
   }
   const { positionals, values } = parsed;
   const command = positionals[0];
-  if (command !== 'readers' && command !== 'info') {
+  if (command !== 'readers' && command !== 'info' && command !== 'attest') {
     io.err(USAGE);
     return 2;
   }
-  if (command === 'info' && !values.reader) {
-    io.err(`info needs --reader NAME\n${USAGE}`);
+  if ((command === 'info' || command === 'attest') && !values.reader) {
+    io.err(`${command} needs --reader NAME\n${USAGE}`);
     return 2;
+  }
+  let extraTrust: Uint8Array[] | undefined;
+  if (values['trust-root']) {
+    try {
+      extraTrust = certificatesFromPem(await readFile(values['trust-root'], 'utf8'));
+    } catch (error) {
+      io.err(`cannot read --trust-root ${values['trust-root']}: ${error instanceof Error ? error.message : String(error)}`);
+      return 2;
+    }
+    if (extraTrust.length === 0) {
+      io.err(`--trust-root ${values['trust-root']} holds no PEM certificate`);
+      return 2;
+    }
+  }
+  let pin: string | undefined;
+  if (command === 'attest') {
+    pin = io.env?.TAPDESK_PIN ?? (io.promptSecret ? await io.promptSecret('Card PIN: ') : undefined);
+    if (!pin) {
+      io.err('attest needs the card PIN: set TAPDESK_PIN or run it in a terminal to be asked (never on the command line)');
+      return 2;
+    }
   }
   const readers = service ?? new ReaderService({ demo: values.demo ? 'on' : 'off' });
   if (!service) await readers.start();
   try {
     const snapshot = await settle(readers, Number(values.wait) || 1500);
     if (command === 'readers') return printReaders(snapshot, values.json, io);
-    return printInfo(snapshot, values.reader!, values.json, io);
+    if (command === 'info') return printInfo(snapshot, values.reader!, values.json, io);
+    const result = await attestOnReader(readers, { reader: values.reader!, pin: pin!, ...(extraTrust ? { extraTrust } : {}) });
+    if (values.json) io.out(JSON.stringify(result, null, 2));
+    else {
+      io.out(`${result.product} on ${result.reader}: ${result.report.verdict.toUpperCase()}`);
+      for (const check of result.report.checks) io.out(`  [${check.result}] ${check.label}: ${check.detail}`);
+      for (const link of result.report.chain) io.out(`  ${link.role}: ${link.subject} (${link.source}, sha256 ${link.sha256Fingerprint.slice(0, 16)}...)`);
+    }
+    return result.report.verdict === 'genuine' ? 0 : result.report.verdict === 'test' ? 4 : 5;
   } finally {
     if (!service) await readers.close();
   }
@@ -159,10 +199,39 @@ export async function main(): Promise<void> {
     process.exitCode = await runCli(process.argv.slice(2), {
       out: (line) => console.log(line),
       err: (line) => console.error(line),
+      env: process.env,
+      ...(process.stdin.isTTY ? { promptSecret: promptHidden } : {}),
     });
   } catch (error) {
     const bridge = toBridgeError(error);
     console.error(`error: ${bridge.message}${isBridgeError(bridge) && bridge.hint ? `\nhint: ${bridge.hint}` : ''}`);
     process.exitCode = 1;
   }
+}
+
+/** Read a line from the terminal without echoing it. */
+function promptHidden(question: string): Promise<string> {
+  return new Promise((resolve) => {
+    const stdin = process.stdin;
+    process.stderr.write(question);
+    stdin.setRawMode(true);
+    stdin.resume();
+    let value = '';
+    const onData = (chunk: Buffer) => {
+      for (const char of chunk.toString('utf8')) {
+        if (char === '\r' || char === '\n') {
+          stdin.setRawMode(false);
+          stdin.pause();
+          stdin.removeListener('data', onData);
+          process.stderr.write('\n');
+          resolve(value);
+          return;
+        }
+        if (char === '\u0003') process.exit(130);
+        if (char === '\u007f') value = value.slice(0, -1);
+        else value += char;
+      }
+    };
+    stdin.on('data', onData);
+  });
 }
