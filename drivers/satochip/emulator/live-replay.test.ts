@@ -11,6 +11,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { fromHex, hex } from './bytes.ts';
+import { defaultSigner, type EcdsaSigner } from './crypto.ts';
 import type { AppletEmulator } from './applet.ts';
 import { ScriptedRandom, seededRandom } from './random.ts';
 import { loadVector, type Step, type Vector } from './replay.ts';
@@ -25,9 +26,10 @@ interface LiveCard {
   readonly hostRandom: readonly string[];
 }
 
-function liveCard(kind: 'satochip' | 'seedkeeper', construction: readonly Uint8Array[], hostRandom: readonly string[]): LiveCard {
+function liveCard(kind: 'satochip' | 'seedkeeper', construction: readonly Uint8Array[], hostRandom: readonly string[], signer?: EcdsaSigner): LiveCard {
   const rng = new ScriptedRandom(construction);
-  const emulator = kind === 'satochip' ? new SatochipEmulator({ rng }) : new SeedkeeperEmulator({ rng });
+  const options = signer ? { rng, signer } : { rng };
+  const emulator = kind === 'satochip' ? new SatochipEmulator(options) : new SeedkeeperEmulator(options);
   return { emulator, rng, hostRandom, ctx: { authentikey: emulator.authentikeyPublic, seedkeeper: kind === 'seedkeeper' } };
 }
 
@@ -133,5 +135,16 @@ describe('all transcripts with live signing (structure and signature validity)',
     });
     expectNoProblems(outcomes2);
     expect(outcomes2.find((o) => o.step === 13)?.exact).toBe(true);
+  });
+});
+
+describe('the structural check is not vacuous', () => {
+  it('a card that signs with the wrong key fails it at every signed answer, and only there', () => {
+    const setup = loadVector('satochip-transcript-setup-seed-sign.json');
+    const other = new Uint8Array(32).fill(3);
+    const card = liveCard('satochip', setup.card.construction_rng.map(fromHex), hostRandomOf(setup), (_key, digest) => defaultSigner(other, digest));
+    const failing = runLive(setup.transcript, { reader0: card }).filter((o) => o.problems.length > 0);
+    // INIT SC (3), EXPORT AUTHENTIKEY (7), IMPORT SEED (8), GET EXTENDED KEY (9, 11), SIGN HASH (10, 12).
+    expect(failing.map((o) => o.step)).toEqual([3, 7, 8, 9, 10, 11, 12]);
   });
 });

@@ -241,7 +241,7 @@ export class SatochipEmulator extends AppletEmulator {
       case SAT.SIGN_TRANSACTION_HASH:
         return this.signHash(cmd);
       case SAT.SET_2FA_KEY:
-        return this.set2faKey(cmd, cmd.lc, cmd.read(5, 28));
+        return this.set2faKey(cmd.lc, cmd.read(5, 28));
       case SAT.RESET_2FA_KEY:
         return this.reset2faKey(cmd);
       case SAT.CRYPT_TRANSACTION_2FA:
@@ -651,11 +651,11 @@ export class SatochipEmulator extends AppletEmulator {
 
   // --- 2FA (section 5.6) ---
 
-  private set2faKey(cmd: CommandBuffer, lc: number, data: Uint8Array): Uint8Array {
+  /** SET 2FA KEY `hmac_key(20) | amount_limit(8)` (also the end of a 2FA IMPORT ENCRYPTED SECRET). */
+  private set2faKey(lc: number, data: Uint8Array): Uint8Array {
     this.requirePin();
     if (this.twoFactor) fail(SW.TWOFA_INITIALIZED_KEY);
     if (lc < 28) fail(SW.WRONG_LENGTH);
-    void cmd;
     this.twoFactor = twoFactorFrom(data.slice(0, 20), data.slice(20, 28));
     return new Uint8Array(0);
   }
@@ -775,7 +775,7 @@ export class SatochipEmulator extends AppletEmulator {
     if (type === 0x10) return this.importSeed(secretSize, cmd.p2, secretSize, plain.slice(1, 1 + (secretSize & 0x7f)));
     const data = new Uint8Array(28);
     data.set(plain.subarray(1, 1 + Math.min(secretSize, 28)));
-    return this.set2faKey(cmd, cmd.lc, data);
+    return this.set2faKey(cmd.lc, data);
   }
 
   /** Section 13: seed, imported keys, 2FA, label gone, setup undone, PIN back to Muscle00. */

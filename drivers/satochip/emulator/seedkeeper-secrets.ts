@@ -195,7 +195,7 @@ export class SecretVault {
    * of the object's data after the label and wants `41 | 04 x y` (else 9C0F). Bumps its use counter
    * when `count` (exports do, imports do not).
    */
-  private peerKeys(idPubkey: number, count: boolean): { encKey: Uint8Array; macKey: Uint8Array } {
+  private peerKeys(idPubkey: number, count: boolean, authentikey: Uint8Array): { encKey: Uint8Array; macKey: Uint8Array } {
     const address = this.store.find(idPubkey);
     if (address === NULL_OFFSET) this.resetLockThenThrow(SW.OBJECT_NOT_FOUND, false);
     const data = this.store.read(address, 0, this.store.sizeOf(address));
@@ -207,13 +207,7 @@ export class SecretVault {
     window.set(data.subarray(offset, offset + 80));
     const plain = aesEcbDecrypt(this.storageKey, window);
     if (signedByte(plain[0]!) !== 65) this.resetLockThenThrow(SW.INVALID_PARAMETER, false);
-    return transferKeys(ecdhX(this.contextAuthentikey, plain.subarray(1, 66)));
-  }
-
-  private contextAuthentikey: Uint8Array = new Uint8Array(32);
-
-  private bind(ctx: VaultContext): void {
-    this.contextAuthentikey = ctx.authentikey;
+    return transferKeys(ecdhX(authentikey, plain.subarray(1, 66)));
   }
 
   // --- A0 / AE / A3: generation (section 7.2) ---
@@ -378,12 +372,11 @@ export class SecretVault {
 
   importSecret(cmd: CommandBuffer, ctx: VaultContext): Uint8Array {
     ctx.requirePin();
-    this.bind(ctx);
     const transport = cmd.p1;
     if (transport !== EXPORT_ALLOWED && transport !== EXPORT_SECURE_ONLY) fail(SW.INVALID_PARAMETER);
     switch (cmd.p2) {
       case OP_INIT:
-        return this.importInit(cmd, transport);
+        return this.importInit(cmd, transport, ctx);
       case OP_PROCESS:
         return this.importProcess(cmd);
       case OP_FINALIZE:
@@ -394,7 +387,7 @@ export class SecretVault {
   }
 
   /** `header(13) | label | [sid_pubkey(2) | IV(16)] | padded_size(2)`. */
-  private importInit(cmd: CommandBuffer, transport: number): Uint8Array {
+  private importInit(cmd: CommandBuffer, transport: number, ctx: VaultContext): Uint8Array {
     const lock = this.lock;
     lock.id = -1;
     lock.idPubkey = -1;
@@ -418,7 +411,7 @@ export class SecretVault {
       offset += 2;
       left -= 2;
       if (left < 16) fail(SW.INVALID_PARAMETER);
-      const keys = this.peerKeys(lock.idPubkey, false);
+      const keys = this.peerKeys(lock.idPubkey, false, ctx.authentikey);
       this.transferMacKey = keys.macKey;
       this.transferCipher = new BlockStream('cbc-decrypt', keys.encKey, cmd.read(offset, 16));
       // The MAC covers header bytes 0..11, not the label (section 8).
@@ -535,7 +528,6 @@ export class SecretVault {
 
   exportSecret(cmd: CommandBuffer, ctx: VaultContext): Uint8Array {
     ctx.requirePin();
-    this.bind(ctx);
     const transport = cmd.p1;
     if (transport !== EXPORT_ALLOWED && transport !== EXPORT_SECURE_ONLY) fail(SW.INVALID_PARAMETER);
     switch (cmd.p2) {
@@ -560,7 +552,7 @@ export class SecretVault {
     if (transport === EXPORT_SECURE_ONLY) {
       if (left < 4) this.resetLockThenThrow(SW.INVALID_PARAMETER, false);
       lock.idPubkey = cmd.short(7);
-      const keys = this.peerKeys(lock.idPubkey, true);
+      const keys = this.peerKeys(lock.idPubkey, true, ctx.authentikey);
       this.transferMacKey = keys.macKey;
       iv = ctx.rng.bytes(16);
       this.transferCipher = new BlockStream('cbc-encrypt', keys.encKey, iv);
@@ -633,13 +625,12 @@ export class SecretVault {
    */
   exportToSatochip(cmd: CommandBuffer, ctx: VaultContext): Uint8Array {
     ctx.requirePin();
-    this.bind(ctx);
     const lock = this.lock;
     this.logger.create(SK_INS.EXPORT_SECRET, lock.id, lock.idPubkey, 0x0000);
     if (cmd.lc < 4) this.resetLockThenThrow(SW.INVALID_PARAMETER, false);
     lock.id = cmd.short(5);
     lock.idPubkey = cmd.short(7);
-    const keys = this.peerKeys(lock.idPubkey, true);
+    const keys = this.peerKeys(lock.idPubkey, true, ctx.authentikey);
     const iv = ctx.rng.bytes(16);
     const address = this.store.find(lock.id);
     if (address === NULL_OFFSET) this.resetLockThenThrow(SW.OBJECT_NOT_FOUND, false);

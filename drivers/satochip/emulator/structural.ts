@@ -7,7 +7,7 @@
  * Wrapped answers without signatures must still be equal byte for byte.
  */
 import { secp256k1 } from '@noble/curves/secp256k1.js';
-import { ascii, concat, equal, fromHex, hex } from './bytes.ts';
+import { ascii, concat, equal, hex } from './bytes.ts';
 import { aesCbcDecrypt, ecdhX, publicKeyOf, sha256 } from './crypto.ts';
 import { deriveChannelKeys, type ChannelKeys } from './secure-channel.ts';
 
@@ -195,12 +195,10 @@ export function noteExactStep(command: Uint8Array, answer: Uint8Array, ctx: Live
   const keys = ctx.keys;
   const inner = aesCbcDecrypt(keys.encKey, command.slice(5, 21), command.slice(23, 23 + ((command[21]! << 8) | command[22]!)));
   const plain = decrypt(keys, answer.slice(0, -2)).plain;
-  const data = inner.slice(5, 5 + inner[4]!);
   if (inner[1] === 0xa2 && inner[2] === 0x01) {
     if (inner[3] === 0x01) ctx.exportSigned = [plain];
     else ctx.exportSigned = [...(ctx.exportSigned ?? []), plain.slice(2)];
   }
-  void data;
 }
 
 /** SIGN MESSAGE INIT/UPDATE: keeps the hashed prefix (header | varint | chunks) for the FINAL check. */
@@ -217,5 +215,3 @@ export function noteMessage(command: Uint8Array, ctx: LiveContext): void {
     ctx.message = concat(ctx.message ?? new Uint8Array(0), data.slice(2, 2 + ((data[0]! << 8) | data[1]!)));
   }
 }
-
-export { fromHex };

@@ -63,7 +63,8 @@ export class TestHost {
   wrap(inner: Uint8Array, counter = this.counter, tamper?: (wire: Uint8Array) => Uint8Array): Uint8Array {
     const keys = this.keys;
     if (!keys) throw new Error('no channel');
-    const iv = concat(secp256k1.utils.randomSecretKey().slice(0, 12), Uint8Array.of(counter >>> 24, (counter >> 16) & 0xff, (counter >> 8) & 0xff, counter & 0xff));
+    const counterBytes = Uint8Array.of(counter >>> 24, (counter >> 16) & 0xff, (counter >> 8) & 0xff, counter & 0xff);
+    const iv = concat(secp256k1.utils.randomSecretKey().slice(0, 12), counterBytes);
     const ct = aesCbcEncrypt(keys.encKey, iv, pkcs7(inner));
     const macInput = concat(iv, u16(ct.length), ct);
     const wire = apdu(0xb0, 0x82, 0, 0, concat(macInput, u16(20), hmacSha1(keys.macKey, macInput)));
@@ -97,7 +98,14 @@ export class TestHost {
 }
 
 /** The SETUP data of section 4.1 (reference apps: random 16-byte PIN1/PUK1, 1 try each). */
-export function setupData(pin: string, puk: string, options: { pinTries?: number; pukTries?: number; slots?: number; twoFactor?: { key: Uint8Array; limit: Uint8Array } } = {}): Uint8Array {
+export interface SetupOptions {
+  readonly pinTries?: number;
+  readonly pukTries?: number;
+  readonly slots?: number;
+  readonly twoFactor?: { readonly key: Uint8Array; readonly limit: Uint8Array };
+}
+
+export function setupData(pin: string, puk: string, options: SetupOptions = {}): Uint8Array {
   const enc = (s: string) => new TextEncoder().encode(s);
   const lp = (b: Uint8Array) => concat(Uint8Array.of(b.length), b);
   const legacy = new Uint8Array(16).fill(0x55);

@@ -43,15 +43,16 @@ const serialFrom = (seed: string) => {
 export function createTestCa(seed = 'Tapdesk emulator TEST CA'): TestCertificateAuthority {
   const rootKey = keyFrom(`${seed}/root`, 'P-384');
   const rootName: NameAttribute[] = [...ORG, { type: 'CN', value: 'TEST Tapdesk emulator Root CA (not genuine)' }];
+  const validity = { notBefore: NOT_BEFORE, notAfter: NOT_AFTER };
   const root = signCertificate(
-    { serial: Uint8Array.of(1), signatureHash: 'SHA-512', issuer: rootName, subject: rootName, notBefore: NOT_BEFORE, notAfter: NOT_AFTER, curve: 'P-384', publicKey: publicKeyFor(rootKey), ca: { pathLength: 1 } },
+    { serial: Uint8Array.of(1), signatureHash: 'SHA-512', issuer: rootName, subject: rootName, ...validity, curve: 'P-384', publicKey: publicKeyFor(rootKey), ca: { pathLength: 1 } },
     rootKey,
   );
   const subCa = (product: Product, serial: number) => {
     const key = keyFrom(`${seed}/${product}`, 'secp256k1');
     const name: NameAttribute[] = [...ORG, { type: 'OU', value: product }, { type: 'CN', value: `TEST Tapdesk emulator ${product} SubCA (not genuine)` }];
     const certificate = signCertificate(
-      { serial: Uint8Array.of(serial), signatureHash: 'SHA-512', issuer: rootName, subject: name, notBefore: NOT_BEFORE, notAfter: NOT_AFTER, curve: 'secp256k1', publicKey: publicKeyFor(key), ca: { pathLength: 0 } },
+      { serial: Uint8Array.of(serial), signatureHash: 'SHA-512', issuer: rootName, subject: name, ...validity, curve: 'secp256k1', publicKey: publicKeyFor(key), ca: { pathLength: 0 } },
       rootKey,
     );
     return { key, certificate, name };

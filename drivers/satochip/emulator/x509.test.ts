@@ -58,7 +58,10 @@ describe('DER primitives', () => {
 describe('X.509 writer reproduces the recorded TEST chain', () => {
   it('root: same TBS bytes, and a signature the reader verifies', () => {
     const recorded = parseCertificate(fromHex(pki.test_ca.root_certificate_der));
-    const fields = { serial: Uint8Array.of(1), signatureHash: 'SHA-512' as const, issuer: ROOT, subject: ROOT, notBefore: NB, notAfter: NA, curve: 'P-384' as const, publicKey: p384.getPublicKey(rootKey, false), ca: { pathLength: 1 } };
+    const fields = {
+      ...{ serial: Uint8Array.of(1), signatureHash: 'SHA-512' as const, issuer: ROOT, subject: ROOT, notBefore: NB, notAfter: NA },
+      ...{ curve: 'P-384' as const, publicKey: p384.getPublicKey(rootKey, false), ca: { pathLength: 1 } },
+    };
     expect(hex(tbsCertificate(fields))).toBe(hex(recorded.tbs));
     const mine = parseCertificate(signCertificate(fields, { curve: 'P-384', privateKey: rootKey }));
     expect(signedBy(mine, recorded)).toBe(true);
@@ -66,7 +69,10 @@ describe('X.509 writer reproduces the recorded TEST chain', () => {
 
   it('sub-CA and device certificate: same TBS bytes', () => {
     const sub = parseCertificate(fromHex(pki.test_ca.subca_certificate_der));
-    const subFields = { serial: Uint8Array.of(3), signatureHash: 'SHA-512' as const, issuer: ROOT, subject: SUB, notBefore: NB, notAfter: NA, curve: 'secp256k1' as const, publicKey: secp256k1.getPublicKey(subKey, false), ca: { pathLength: 0 } };
+    const subFields = {
+      ...{ serial: Uint8Array.of(3), signatureHash: 'SHA-512' as const, issuer: ROOT, subject: SUB, notBefore: NB, notAfter: NA },
+      ...{ curve: 'secp256k1' as const, publicKey: secp256k1.getPublicKey(subKey, false), ca: { pathLength: 0 } },
+    };
     expect(hex(tbsCertificate(subFields))).toBe(hex(sub.tbs));
     const device = parseCertificate(fromHex(pki.results.device_certificate_der));
     const deviceFields = {
