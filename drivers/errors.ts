@@ -58,7 +58,7 @@ export class DriverError extends Error {
   readonly hint: string | undefined;
 
   constructor(code: DriverErrorCode, message: string, info: DriverErrorInfo = {}, options?: { cause?: unknown }) {
-    super(formatMessage(code, message, info), options);
+    super(formatErrorMessage(code, message, info), options);
     this.name = 'DriverError';
     this.code = code;
     this.info = info;
@@ -66,7 +66,8 @@ export class DriverError extends Error {
   }
 }
 
-function formatMessage(code: DriverErrorCode, message: string, info: DriverErrorInfo): string {
+/** "message (code=X, field=value, ...)": the message format of every layer's errors. */
+export function formatErrorMessage(code: string, message: string, info: object): string {
   const fields = Object.entries(info)
     .filter(([, value]) => value !== undefined)
     .map(([key, value]) => `${key}=${JSON.stringify(value)}`);

@@ -11,7 +11,6 @@
  */
 import { parseArgs } from 'node:util';
 import type { CardView, ReadersSnapshot } from '../preload/contract.ts';
-import { isBridgeError } from '../preload/contract.ts';
 import { readFile } from 'node:fs/promises';
 import { attestOnReader, certificatesFromPem } from './core/attestation.ts';
 import { ReaderService } from './core/readers.ts';
@@ -204,7 +203,7 @@ export async function main(): Promise<void> {
     });
   } catch (error) {
     const bridge = toBridgeError(error);
-    console.error(`error: ${bridge.message}${isBridgeError(bridge) && bridge.hint ? `\nhint: ${bridge.hint}` : ''}`);
+    console.error(`error: ${bridge.message}${bridge.hint ? `\nhint: ${bridge.hint}` : ''}`);
     process.exitCode = 1;
   }
 }

@@ -16,7 +16,6 @@ import {
   decodeResponse,
   encodeCommand,
   responseBufferSize,
-  SHORT_RESPONSE_BUFFER,
 } from './apdu.ts';
 import { type ApduLogSink, redactCommand, redactResponse } from './apdu-log.ts';
 
@@ -129,7 +128,7 @@ export class ApduTransport {
     log?.({ reader: this.readerName, direction: 'command', name: command.name, text: redactCommand(command, encoded) });
     const started = performance.now();
     const raw = new Promise<Uint8Array>((resolve) =>
-      resolve(this.channel.transmit(encoded, Math.max(responseBufferSize(command), SHORT_RESPONSE_BUFFER))),
+      resolve(this.channel.transmit(encoded, responseBufferSize(command))),
     );
     raw.then(endTurn, endTurn);
     this.exchanges += 1;

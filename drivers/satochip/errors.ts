@@ -8,6 +8,7 @@
  * what the card answered, or from what we refuse to send, is a SatochipError.
  */
 import { swHex } from '../pcsc/apdu.ts';
+import { formatErrorMessage } from '../errors.ts';
 
 export type SatochipErrorCode =
   /** Wrong PIN (63Cx, x > 0): `info.triesLeft` tries remain. Also the factory PIN refused by SETUP. */
@@ -97,18 +98,11 @@ export class SatochipError extends Error {
   readonly info: SatochipErrorInfo;
 
   constructor(code: SatochipErrorCode, message: string, info: SatochipErrorInfo = {}, options?: { cause?: unknown }) {
-    super(formatMessage(code, message, info), options);
+    super(formatErrorMessage(code, message, info), options);
     this.name = 'SatochipError';
     this.code = code;
     this.info = info;
   }
-}
-
-function formatMessage(code: SatochipErrorCode, message: string, info: SatochipErrorInfo): string {
-  const fields = Object.entries(info)
-    .filter(([, value]) => value !== undefined)
-    .map(([key, value]) => `${key}=${JSON.stringify(value)}`);
-  return `${message} (code=${code}${fields.length ? ', ' + fields.join(', ') : ''})`;
 }
 
 export function isSatochipError(error: unknown, code?: SatochipErrorCode): error is SatochipError {

@@ -10,7 +10,7 @@ import { DriverError, FIX_HINTS, isDriverError } from '../../drivers/errors.ts';
 import { ApduRingLog } from '../../drivers/pcsc/apdu-log.ts';
 import { fromHex } from '../../drivers/pcsc/apdu.ts';
 import { PcscReaderManager, type ReaderManagerOptions } from '../../drivers/pcsc/reader-manager.ts';
-import type { PcscState } from '../../drivers/pcsc/reader-state.ts';
+import type { PcscReaderState, PcscState } from '../../drivers/pcsc/reader-state.ts';
 import type { RawChannel } from '../../drivers/pcsc/transport.ts';
 import { CARD_DRIVERS } from '../../drivers/registry.ts';
 import type { CardEmulator } from '../../drivers/virtual/emulator.ts';
@@ -33,6 +33,9 @@ export interface ReaderServiceOptions {
   readonly pcscOptions?: ReaderManagerOptions;
 }
 
+/** A reader as the service sees it: PC/SC state plus which source it comes from. */
+type ReaderRow = PcscReaderState & { readonly kind: ReaderView['kind'] };
+
 interface CardRecord {
   /** Which insertion this record describes. */
   readonly cardSeq: number;
@@ -50,7 +53,6 @@ export class ReaderService {
   private readonly drivers: readonly CardDriver[];
   readonly apduLog = new ApduRingLog();
   readonly sessions: SessionManager;
-  private demoSeq = 0;
 
   constructor(private readonly options: ReaderServiceOptions = {}) {
     this.drivers = options.drivers ?? CARD_DRIVERS;
@@ -128,15 +130,14 @@ export class ReaderService {
     return this.pcscState.service !== 'running' || this.pcscState.readers.length === 0;
   }
 
-  private physicalReaders(): { name: string; atr: string | null; cardSeq: number; connectFailed?: boolean; kind: 'pcsc' | 'demo' }[] {
-    const list: { name: string; atr: string | null; cardSeq: number; connectFailed?: boolean; kind: 'pcsc' | 'demo' }[] =
-      this.pcscState.readers.map((r) => ({ ...r, kind: 'pcsc' as const }));
+  private readerRows(): ReaderRow[] {
+    const list: ReaderRow[] = this.pcscState.readers.map((r) => ({ ...r, kind: 'pcsc' as const }));
     if (this.demoActive()) {
-      if (this.demoChannel.present && this.demoSeq === 0) this.demoSeq = 1;
       list.push({
         name: DEMO_READER_NAME,
         atr: this.demoChannel.present ? this.demoAtr() : null,
-        cardSeq: this.demoSeq,
+        // The demo card is inserted once, for the whole run.
+        cardSeq: 1,
         kind: 'demo',
       });
     }
@@ -156,7 +157,7 @@ export class ReaderService {
 
   /** Recompute the snapshot; start identification for newly inserted cards. */
   private refresh(): void {
-    const readers = this.physicalReaders();
+    const readers = this.readerRows();
     const present = new Set(readers.map((r) => r.name));
     for (const name of [...this.cards.keys()]) if (!present.has(name)) this.cards.delete(name);
     for (const reader of readers) {
@@ -209,7 +210,7 @@ export class ReaderService {
   }
 
   private build(): ReadersSnapshot {
-    const readers: ReaderView[] = this.physicalReaders().map((r) => ({
+    const readers: ReaderView[] = this.readerRows().map((r) => ({
       name: r.name,
       kind: r.kind,
       card: r.atr === null ? null : (this.cards.get(r.name)?.view ?? { status: 'identifying', atr: r.atr }),

@@ -1,12 +1,9 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { decodeResponse, encodeCommand, type CommandApdu } from '../../pcsc/apdu.ts';
+import { loadVector } from '../test-support/vectors.ts';
 import { readCardIdentifier } from './card-identifier.ts';
 
-const VECTORS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../shared/vectors/satochip');
-const pki = JSON.parse(readFileSync(path.join(VECTORS, 'satochip-transcript-pki.json'), 'utf8')) as {
+const pki = loadVector('satochip-transcript-pki.json') as {
   transcript: { command: string; response: string }[];
   results: { device_identifier_bytes: string };
 };

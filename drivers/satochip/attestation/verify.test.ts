@@ -1,15 +1,12 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { loadVector } from '../test-support/vectors.ts';
 import { parseCertificate } from './x509.ts';
 import { BUILTIN_ANCHORS } from './trust-anchors.ts';
 import { type AttestationEvidence, signedBy, verifyAttestation } from './verify.ts';
 
-const VECTORS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../shared/vectors/satochip');
-const pki = JSON.parse(readFileSync(path.join(VECTORS, 'satochip-transcript-pki.json'), 'utf8'));
-const anchors = JSON.parse(readFileSync(path.join(VECTORS, 'trust-anchors.json'), 'utf8')) as {
+const pki = loadVector('satochip-transcript-pki.json');
+const anchors = loadVector('trust-anchors.json') as {
   certificates: { role: string; der: string; sha256_fingerprint: string; subject: string }[];
 };
 const bytes = (h: string) => Uint8Array.from(Buffer.from(h, 'hex'));

@@ -7,7 +7,8 @@
 import { sw, type CardEmulator } from '../../virtual/emulator.ts';
 import { CommandBuffer, receivesAsAnnounced } from './apdu.ts';
 import { equal, fromHex } from './bytes.ts';
-import { defaultSigner, type EcdsaSigner } from './crypto.ts';
+import { defaultSigner, publicKeyOf, type EcdsaSigner } from './crypto.ts';
+import { CardPki } from './pki.ts';
 import { systemRandom, type RandomSource } from './random.ts';
 import { CardSecureChannel } from './secure-channel.ts';
 import { CardError, SW, fail } from './status-words.ts';
@@ -29,6 +30,11 @@ export interface AppletOptions {
   readonly signer?: EcdsaSigner;
   /** ATR to report (default: the simulator's). */
   readonly atr?: Uint8Array;
+  /**
+   * Factory personalisation done before delivery: the DER device certificate, or a function that
+   * issues one for the authentikey (see test-pki.ts). The PKI is then locked.
+   */
+  readonly certificate?: Uint8Array | ((authentikey: Uint8Array) => Uint8Array);
 }
 
 export abstract class AppletEmulator implements CardEmulator {
@@ -36,6 +42,7 @@ export abstract class AppletEmulator implements CardEmulator {
   protected readonly rng: RandomSource;
   protected readonly signer: EcdsaSigner;
   protected readonly channel = new CardSecureChannel();
+  protected readonly pki = new CardPki();
   private selected = false;
   /** The last error that was not a card status word (a bug, or a scripted-RNG misuse); tests check it. */
   lastInternalError: unknown = null;
@@ -103,7 +110,7 @@ export abstract class AppletEmulator implements CardEmulator {
       case INS.GET_STATUS:
         return sw(SW.OK, this.getStatus(cmd));
       case INS.INIT_SECURE_CHANNEL:
-        return sw(SW.OK, this.channel.initiate(cmd.data, this.rng, this.signer, this.authentikey, this.initAppendsAuthentikeyX ? this.authentikeyX() : undefined));
+        return sw(SW.OK, this.channel.initiate(cmd.data, this.rng, this.signer, this.authentikeyPrivate, this.initAppendsAuthentikeyX ? this.authentikeyX() : undefined));
       case INS.PROCESS_SECURE_CHANNEL:
         break;
       default:
@@ -117,9 +124,26 @@ export abstract class AppletEmulator implements CardEmulator {
     return sw(SW.OK, this.channel.wrap(out));
   }
 
-  /** The card's authentikey private key (signs channel inits). */
-  protected abstract get authentikey(): Uint8Array;
-  protected abstract authentikeyX(): Uint8Array;
+  /**
+   * The card's authentikey private key (signs channel inits). Each applet draws it in its own
+   * constructor, in its own RNG order (the byte-exact replays depend on that order).
+   */
+  protected abstract readonly authentikeyPrivate: Uint8Array;
+
+  /** The 65-byte authentikey (what `98` answers). */
+  get authentikeyPublic(): Uint8Array {
+    return publicKeyOf(this.authentikeyPrivate);
+  }
+
+  protected authentikeyX(): Uint8Array {
+    return this.authentikeyPublic.slice(1, 33);
+  }
+
+  /** Factory personalisation from the options, once the authentikey exists (locks the PKI). */
+  protected installCertificate(certificate: AppletOptions['certificate']): void {
+    if (!certificate) return;
+    this.pki.install(typeof certificate === 'function' ? certificate(this.authentikeyPublic) : certificate);
+  }
   /** Seedkeeper appends `0020 | authentikey_x` to the INIT SC answer (section 14.6). */
   protected abstract readonly initAppendsAuthentikeyX: boolean;
   /** SELECT of this applet: session cleanup, then the SELECT answer data. */

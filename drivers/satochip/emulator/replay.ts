@@ -10,15 +10,14 @@
  * else falls back to normal signing and is reported as a miss. With it, responses (including the
  * ciphertext of encrypted answers, which depends on the signature bytes) can be compared byte for byte.
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { fromHex, hex } from './bytes.ts';
 import { defaultSigner, sha256, type EcdsaSigner } from './crypto.ts';
 import { ScriptedRandom } from './random.ts';
+import type { RecordedStep } from '../test-support/vectors.ts';
 
-export const VECTORS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../shared/vectors/satochip');
+export { VECTORS_DIR, loadVector, type Vector } from '../test-support/vectors.ts';
+
 
 export interface SignatureCheck {
   readonly step: number;
@@ -29,32 +28,13 @@ export interface SignatureCheck {
   readonly signature_der: string;
 }
 
-export interface Step {
-  readonly step: number;
-  readonly reader: string;
-  readonly name?: string;
-  readonly event?: string;
-  readonly command?: string;
-  readonly response?: string;
-  readonly sw?: string;
-  readonly plain_command?: string;
-  readonly plain_response?: string;
-  readonly card_rng?: readonly string[];
-  readonly host_random_used?: readonly number[];
-}
+/** A recorded step as the card-side replay reads it: every step names its reader. */
+export type Step = RecordedStep & { readonly reader: string };
 
 export interface CardInfo {
   readonly construction_rng: readonly string[];
   readonly authentikey_private_key?: string;
   readonly authentikey_public_key?: string;
-}
-
-// Vector files are plain JSON; tests index into them freely.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Vector = any;
-
-export function loadVector(name: string): Vector {
-  return JSON.parse(readFileSync(path.join(VECTORS_DIR, name), 'utf8'));
 }
 
 export interface RecordedSigner {

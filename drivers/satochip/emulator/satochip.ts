@@ -14,7 +14,7 @@ import { Bip32Cache, masterFromSeed, type ExtendedKey } from './bip32.ts';
 import { ascii, concat, equal, lv16, signedByte, u16 } from './bytes.ts';
 import { BlockStream, aesCbcDecrypt, ecdhX, hmacSha1, publicKeyOf, sha256, signMessage } from './crypto.ts';
 import { OwnerPin, pinPolicyOk } from './owner-pin.ts';
-import { CardPki, type PkiContext } from './pki.ts';
+import type { PkiContext } from './pki.ts';
 import { transferKeys } from './secure-channel.ts';
 import { CRYPTO, SW, fail } from './status-words.ts';
 
@@ -75,13 +75,7 @@ const SAT = {
 /** Commands a not-yet-personalised card accepts before SETUP (section 6.3). */
 const FACTORY_COMMANDS: readonly number[] = [SAT.VERIFY_PIN, SAT.EXPORT_PKI_PUBKEY, SAT.IMPORT_PKI_CERTIFICATE, SAT.SIGN_PKI_CSR, SAT.LOCK_PKI];
 
-export interface SatochipOptions extends AppletOptions {
-  /**
-   * Factory personalisation done before delivery: the DER device certificate, or a function that
-   * issues one for the authentikey (see test-pki.ts). The PKI is then locked.
-   */
-  readonly certificate?: Uint8Array | ((authentikey: Uint8Array) => Uint8Array);
-}
+export type SatochipOptions = AppletOptions;
 
 interface TwoFactor {
   readonly hmacKey: Uint8Array;
@@ -93,12 +87,11 @@ interface TwoFactor {
 export class SatochipEmulator extends AppletEmulator {
   protected readonly aid = SATOCHIP_AID;
   protected readonly initAppendsAuthentikeyX = false;
-  private readonly authentikeyPrivate: Uint8Array;
+  protected readonly authentikeyPrivate: Uint8Array;
   private readonly cacheKey: Uint8Array;
   private readonly pins: (OwnerPin | null)[] = new Array<OwnerPin | null>(MAX_NUM_PINS).fill(null);
   private readonly puks: (OwnerPin | null)[] = new Array<OwnerPin | null>(MAX_NUM_PINS).fill(null);
   private setupDone = false;
-  private readonly pki = new CardPki();
   private readonly label = new Uint8Array(MAX_LABEL);
   private labelSize = 0;
   private master: ExtendedKey | null = null;
@@ -121,23 +114,7 @@ export class SatochipEmulator extends AppletEmulator {
     const pin = new OwnerPin(3);
     pin.update(DEFAULT_PIN);
     this.pins[0] = pin;
-    if (options.certificate) {
-      const der = typeof options.certificate === 'function' ? options.certificate(this.authentikeyPublic) : options.certificate;
-      this.pki.install(der);
-    }
-  }
-
-  /** The 65-byte authentikey (what `98` answers). */
-  get authentikeyPublic(): Uint8Array {
-    return publicKeyOf(this.authentikeyPrivate);
-  }
-
-  protected get authentikey(): Uint8Array {
-    return this.authentikeyPrivate;
-  }
-
-  protected authentikeyX(): Uint8Array {
-    return this.authentikeyPublic.slice(1, 33);
+    this.installCertificate(options.certificate);
   }
 
   protected onSelect(): Uint8Array {

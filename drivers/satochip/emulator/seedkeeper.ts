@@ -12,9 +12,9 @@ import { SEEDKEEPER_AID } from '../identify.ts';
 import type { CommandBuffer } from './apdu.ts';
 import { AppletEmulator, INS, type AppletOptions } from './applet.ts';
 import { ascii, concat, lv16, signedByte } from './bytes.ts';
-import { publicKeyOf, signMessage } from './crypto.ts';
+import { signMessage } from './crypto.ts';
 import { OwnerPin, pinPolicyOk } from './owner-pin.ts';
-import { CardPki, type PkiContext } from './pki.ts';
+import type { PkiContext } from './pki.ts';
 import { SK_INS, SecretVault, type VaultContext } from './seedkeeper-secrets.ts';
 import { SW, fail, runtimeFault } from './status-words.ts';
 
@@ -47,8 +47,6 @@ export type NfcPolicy = 0 | 1 | 2;
 export interface SeedkeeperOptions extends AppletOptions {
   /** Secret memory in bytes (install parameter; default 0x0FFF). */
   readonly memorySize?: number;
-  /** Factory personalisation: DER device certificate, or a function of the authentikey. Locks the PKI. */
-  readonly certificate?: Uint8Array | ((authentikey: Uint8Array) => Uint8Array);
   /** Interface the card is used through; NFC policy 1/2 refuses contactless (default: contact). */
   readonly interface?: 'contact' | 'contactless';
 }
@@ -56,9 +54,8 @@ export interface SeedkeeperOptions extends AppletOptions {
 export class SeedkeeperEmulator extends AppletEmulator {
   protected readonly aid = SEEDKEEPER_AID;
   protected readonly initAppendsAuthentikeyX = true;
-  private readonly authentikeyPrivate: Uint8Array;
+  protected readonly authentikeyPrivate: Uint8Array;
   private readonly vault: SecretVault;
-  private readonly pki = new CardPki();
   private readonly contactless: boolean;
   private pin: OwnerPin | null = null;
   private puk: OwnerPin | null = null;
@@ -75,22 +72,7 @@ export class SeedkeeperEmulator extends AppletEmulator {
     this.vault = new SecretVault(storageKey, options.memorySize ?? 0x0fff);
     this.authentikeyPrivate = this.rng.bytes(32);
     this.contactless = options.interface === 'contactless';
-    if (options.certificate) {
-      const der = typeof options.certificate === 'function' ? options.certificate(this.authentikeyPublic) : options.certificate;
-      this.pki.install(der);
-    }
-  }
-
-  get authentikeyPublic(): Uint8Array {
-    return publicKeyOf(this.authentikeyPrivate);
-  }
-
-  protected get authentikey(): Uint8Array {
-    return this.authentikeyPrivate;
-  }
-
-  protected authentikeyX(): Uint8Array {
-    return this.authentikeyPublic.slice(1, 33);
+    this.installCertificate(options.certificate);
   }
 
   protected onSelect(): Uint8Array {

@@ -6,35 +6,13 @@
  * Steps the client cannot produce (the recorder tampered with the wrapping on purpose) are skipped
  * with `skipTo`, which also drops the host randomness those steps used.
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type CommandApdu, type ResponseApdu, decodeResponse, encodeCommand, fromHex, toHex } from '../../pcsc/apdu.ts';
+import type { RecordedStep } from './vectors.ts';
 
-export const VECTORS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../shared/vectors/satochip');
-
-// Vector files are plain JSON; tests index into them freely.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Vector = any;
-
-export function loadVector(name: string): Vector {
-  return JSON.parse(readFileSync(path.join(VECTORS_DIR, name), 'utf8'));
-}
+export { VECTORS_DIR, loadVector, type RecordedStep, type Vector } from './vectors.ts';
 
 export const bytes = (hex: string): Uint8Array => fromHex(hex);
 export const hex = (value: Uint8Array): string => toHex(value);
-
-export interface RecordedStep {
-  readonly step: number;
-  readonly name?: string;
-  readonly event?: string;
-  readonly command?: string;
-  readonly response?: string;
-  readonly sw?: string;
-  readonly plain_command?: string;
-  readonly plain_response?: string;
-  readonly host_random_used?: readonly number[];
-}
 
 export interface HostRandom {
   readonly index: number;
