@@ -6,12 +6,15 @@
  */
 import { sw, type CardEmulator } from '../../virtual/emulator.ts';
 import { CommandBuffer, receivesAsAnnounced } from './apdu.ts';
-import { equal, fromHex } from './bytes.ts';
+import { concat, equal, fromHex } from './bytes.ts';
 import { defaultSigner, publicKeyOf, type EcdsaSigner } from './crypto.ts';
 import { CardPki } from './pki.ts';
 import { systemRandom, type RandomSource } from './random.ts';
 import { CardSecureChannel } from './secure-channel.ts';
 import { CardError, SW, fail } from './status-words.ts';
+
+/** Longest card label (SATO/SK `MAX_LABEL_SIZE`). */
+const MAX_LABEL = 64;
 
 /** The Java Card simulator the vectors were recorded on (section 1, "Emulator note"). */
 export const SIMULATOR_ATR = fromHex('3bfa1800008131fe454a434f5033315632333298');
@@ -43,6 +46,8 @@ export abstract class AppletEmulator implements CardEmulator {
   protected readonly signer: EcdsaSigner;
   protected readonly channel = new CardSecureChannel();
   protected readonly pki = new CardPki();
+  private readonly label = new Uint8Array(MAX_LABEL);
+  private labelSize = 0;
   private selected = false;
   /** The last error that was not a card status word (a bug, or a scripted-RNG misuse); tests check it. */
   lastInternalError: unknown = null;
@@ -137,6 +142,38 @@ export abstract class AppletEmulator implements CardEmulator {
 
   protected authentikeyX(): Uint8Array {
     return this.authentikeyPublic.slice(1, 33);
+  }
+
+  /** Fails with the applet's status word unless the PIN was verified in this session. */
+  protected abstract requirePin(): void;
+
+  /** CARD LABEL (`3D`, section 5.6), the same on both applets: P2 00 sets (`len | label`), P2 01 reads. */
+  protected cardLabel(cmd: CommandBuffer): Uint8Array {
+    this.requirePin();
+    switch (cmd.p2) {
+      case 0x00: {
+        const left = cmd.lc;
+        if (left > 0) {
+          const size = cmd.byte(5);
+          if (size > left) fail(SW.INVALID_PARAMETER);
+          if (size > MAX_LABEL) fail(SW.INVALID_PARAMETER);
+          this.labelSize = size;
+          this.label.set(cmd.read(6, size));
+        } else {
+          this.labelSize = 0;
+        }
+        return new Uint8Array(0);
+      }
+      case 0x01:
+        return concat(Uint8Array.of(this.labelSize), this.label.slice(0, this.labelSize));
+      default:
+        fail(SW.INCORRECT_P2);
+    }
+  }
+
+  protected clearLabel(): void {
+    this.labelSize = 0;
+    this.label.fill(0);
   }
 
   /** Factory personalisation from the options, once the authentikey exists (locks the PKI). */

@@ -23,7 +23,6 @@ import { CRYPTO, SW, fail } from './status-words.ts';
 const DEFAULT_PIN = ascii('Muscle00');
 const MAX_NUM_PINS = 8;
 const MAX_NUM_KEYS = 16;
-const MAX_LABEL = 64;
 const MAX_BIP32_DEPTH = 10;
 /** KeyBuilder.TYPE_EC_FP_PRIVATE, the only key type IMPORT KEY accepts. */
 const TYPE_EC_FP_PRIVATE = 12;
@@ -92,8 +91,6 @@ export class SatochipEmulator extends AppletEmulator {
   private readonly pins: (OwnerPin | null)[] = new Array<OwnerPin | null>(MAX_NUM_PINS).fill(null);
   private readonly puks: (OwnerPin | null)[] = new Array<OwnerPin | null>(MAX_NUM_PINS).fill(null);
   private setupDone = false;
-  private readonly label = new Uint8Array(MAX_LABEL);
-  private labelSize = 0;
   private master: ExtendedKey | null = null;
   private cache: Bip32Cache | null = null;
   /** The last derived key (`7A`/`6E` with P1 FF); persistent, never cleared (section 5.3). */
@@ -254,7 +251,7 @@ export class SatochipEmulator extends AppletEmulator {
     return this.pins[0]!;
   }
 
-  private requirePin(): void {
+  protected requirePin(): void {
     if (!this.pin0.validated) fail(SW.UNAUTHORIZED);
   }
 
@@ -397,29 +394,6 @@ export class SatochipEmulator extends AppletEmulator {
   }
 
   // --- label (section 5.6) ---
-
-  private cardLabel(cmd: CommandBuffer): Uint8Array {
-    this.requirePin();
-    switch (cmd.p2) {
-      case 0x00: {
-        const left = cmd.lc;
-        if (left > 0) {
-          const size = cmd.byte(5);
-          if (size > left) fail(SW.INVALID_PARAMETER);
-          if (size > MAX_LABEL) fail(SW.INVALID_PARAMETER);
-          this.labelSize = size;
-          this.label.set(cmd.read(6, size));
-        } else {
-          this.labelSize = 0;
-        }
-        return new Uint8Array(0);
-      }
-      case 0x01:
-        return concat(Uint8Array.of(this.labelSize), this.label.slice(0, this.labelSize));
-      default:
-        fail(SW.INCORRECT_P2);
-    }
-  }
 
   // --- seed, authentikey, BIP32 (section 5.1 - 5.3) ---
 
@@ -761,8 +735,7 @@ export class SatochipEmulator extends AppletEmulator {
     this.twoFactorCipher = null;
     this.resetSeed();
     this.keys.fill(null);
-    this.labelSize = 0;
-    this.label.fill(0);
+    this.clearLabel();
     this.pin0.update(DEFAULT_PIN);
     this.setupDone = false;
   }

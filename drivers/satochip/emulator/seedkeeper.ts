@@ -19,7 +19,6 @@ import { SK_INS, SecretVault, type VaultContext } from './seedkeeper-secrets.ts'
 import { SW, fail, runtimeFault } from './status-words.ts';
 
 const DEFAULT_PIN = ascii('Muscle00');
-const MAX_LABEL = 64;
 
 const SK = {
   SETUP: 0x2a,
@@ -60,8 +59,6 @@ export class SeedkeeperEmulator extends AppletEmulator {
   private pin: OwnerPin | null = null;
   private puk: OwnerPin | null = null;
   private setupDone = false;
-  private readonly label = new Uint8Array(MAX_LABEL);
-  private labelSize = 0;
   private nfcPolicy: NfcPolicy = 0;
   /** NDEF file content set by 3F (served by the NDEF applet on real cards). */
   ndef: Uint8Array = new Uint8Array(0);
@@ -97,7 +94,7 @@ export class SeedkeeperEmulator extends AppletEmulator {
     return Uint8Array.of(0x00, 0x02, 0x00, 0x01, ...tries, 0x00, 0x01, this.setupDone ? 1 : 0, 0x01, this.nfcPolicy);
   }
 
-  private requirePin(): void {
+  protected requirePin(): void {
     // Before SETUP there is no PIN object: a NullPointerException on the card.
     if (!this.pin) runtimeFault();
     if (!this.pin.validated) fail(SW.UNAUTHORIZED);
@@ -270,29 +267,6 @@ export class SeedkeeperEmulator extends AppletEmulator {
     return new Uint8Array(0);
   }
 
-  private cardLabel(cmd: CommandBuffer): Uint8Array {
-    this.requirePin();
-    switch (cmd.p2) {
-      case 0x00: {
-        const left = cmd.lc;
-        if (left > 0) {
-          const size = cmd.byte(5);
-          if (size > left) fail(SW.INVALID_PARAMETER);
-          if (size > MAX_LABEL) fail(SW.INVALID_PARAMETER);
-          this.labelSize = size;
-          this.label.set(cmd.read(6, size));
-        } else {
-          this.labelSize = 0;
-        }
-        return new Uint8Array(0);
-      }
-      case 0x01:
-        return concat(Uint8Array.of(this.labelSize), this.label.slice(0, this.labelSize));
-      default:
-        fail(SW.INCORRECT_P2);
-    }
-  }
-
   private setNdef(cmd: CommandBuffer): Uint8Array {
     this.requirePin();
     const length = cmd.lc;
@@ -316,8 +290,7 @@ export class SeedkeeperEmulator extends AppletEmulator {
   private resetToFactory(): void {
     this.vault.resetAll();
     this.nfcPolicy = 0;
-    this.labelSize = 0;
-    this.label.fill(0);
+    this.clearLabel();
     this.pin!.update(DEFAULT_PIN);
     this.setupDone = false;
   }
