@@ -250,6 +250,20 @@ export class SatochipClient {
     return this.exchange(command, { wipeSecretData: false });
   }
 
+  /**
+   * Checks a signature by this channel's authentikey (ECDSA-SHA256 over `message`) for commands
+   * modelled outside this class (Seedkeeper secrets, trusted pubkey). AUTHENTIKEY_MISMATCH otherwise.
+   */
+  verifyAuthentikeySignature(message: Uint8Array, signature: Uint8Array, what: string): void {
+    this.requireBinding().verify(message, signature, what);
+  }
+
+  /** An authentikey answer (`0020 | x | slen | sig`, section 5.2) from such a command, checked against the channel. */
+  acceptAuthentikeyAnswer(data: Uint8Array, what: string): Uint8Array {
+    const answer = parseAuthentikeyAnswer(data, what);
+    return this.requireBinding().acceptStated(answer.x, answer.signedMessage, answer.signature, what);
+  }
+
   /** SETUP (section 4.1), once per card. Leaves the PIN unverified. */
   async setup(options: SetupOptions): Promise<void> {
     const pin = secretBytes(options.pin, 'pin');

@@ -40,7 +40,7 @@ const EXPECTED: Record<string, Expected> = {
   'error-cases:satochip:30': E('CARD_ERROR'), // label too long, 9C0F
   'error-cases:satochip:31': E('CARD_ERROR'), // wrapped command too big, 9C1F
   'error-cases:satochip:33': E('CARD_ERROR'), // label 65, 9C0F
-  'error-cases:satochip:34': E('CARD_ERROR'), // no trusted pubkey, 9C35
+  'error-cases:satochip:34': E('NO_TRUSTED_PUBKEY'), // 9C35
   'error-cases:satochip:35': E('ALREADY_SEEDED'),
   'error-cases:satochip:38': E('CARD_ERROR'), // PKI locked, 9C40
   'error-cases:satochip:40': E('CARD_ERROR'), // RESET SEED P1=0, 9C0F

@@ -41,6 +41,18 @@ export type SatochipErrorCode =
   | 'ALREADY_SEEDED'
   /** Out of card memory (9C01): Satochip BIP32 cache full even after a cache reset, Seedkeeper store full. */
   | 'CARD_MEMORY_FULL'
+  /** Seedkeeper: no secret (or Satochip object) with that id (9C08). */
+  | 'SECRET_NOT_FOUND'
+  /** Seedkeeper: the secret's export rights forbid this export (9C31). */
+  | 'EXPORT_NOT_ALLOWED'
+  /** Encrypted import refused: wrong MAC (9C33) or, on a Satochip, wrong fingerprint (9C34). Nothing was stored. */
+  | 'IMPORT_REJECTED'
+  /** A started import/export was interrupted by another command (9C30); it is cancelled, start it again. */
+  | 'OPERATION_LOCKED'
+  /** The secret is of a type this command does not take (9C38), or the peer key slot is not a PUBKEY. */
+  | 'WRONG_SECRET_TYPE'
+  /** Satochip: no trusted Seedkeeper pubkey imported yet (9C35). */
+  | 'NO_TRUSTED_PUBKEY'
   /** The card needs the 2FA device's HMAC for every signature (GET STATUS byte 8); we do not speak 2FA. */
   | 'TWO_FACTOR_REQUIRED'
   /** Any other status word; `info.sw` and `info.meaning` say which. */
@@ -68,6 +80,12 @@ export const SATOCHIP_ERROR_CODES: readonly SatochipErrorCode[] = [
   'NOT_SEEDED',
   'ALREADY_SEEDED',
   'CARD_MEMORY_FULL',
+  'SECRET_NOT_FOUND',
+  'EXPORT_NOT_ALLOWED',
+  'IMPORT_REJECTED',
+  'OPERATION_LOCKED',
+  'WRONG_SECRET_TYPE',
+  'NO_TRUSTED_PUBKEY',
   'TWO_FACTOR_REQUIRED',
   'CARD_ERROR',
   'BAD_RESPONSE',
@@ -223,6 +241,19 @@ export function errorForStatusWord(sw: number, context: StatusContext): Satochip
       return new SatochipError('ALREADY_SEEDED', 'the card already has a seed', { ...base, meaning });
     case 0x9c01:
       return new SatochipError('CARD_MEMORY_FULL', 'the card is out of memory', { ...base, meaning });
+    case 0x9c08:
+      return new SatochipError('SECRET_NOT_FOUND', 'no secret with that id on the card', { ...base, meaning });
+    case 0x9c31:
+      return new SatochipError('EXPORT_NOT_ALLOWED', "the secret's export rights forbid this export", { ...base, meaning });
+    case 0x9c33:
+    case 0x9c34:
+      return new SatochipError('IMPORT_REJECTED', 'the card refused the encrypted secret (it was not made for this card, or was altered)', { ...base, meaning });
+    case 0x9c30:
+      return new SatochipError('OPERATION_LOCKED', 'another import or export was in progress; it is cancelled now, start again', { ...base, meaning });
+    case 0x9c38:
+      return new SatochipError('WRONG_SECRET_TYPE', 'wrong secret type for this command', { ...base, meaning });
+    case 0x9c35:
+      return new SatochipError('NO_TRUSTED_PUBKEY', 'the Satochip has no trusted Seedkeeper key yet', { ...base, meaning });
     case 0xff00:
       return new SatochipError('CARD_WIPED', 'the card reset itself to factory state', { ...base, meaning });
     default:

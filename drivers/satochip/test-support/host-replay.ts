@@ -56,6 +56,17 @@ export class HostReplay {
     return decodeResponse(fromHex(step.response!));
   };
 
+  /** A `send` for one reader of a multi-reader recording: the next recorded step must be on that reader. */
+  sendOn(reader: string): (command: CommandApdu) => Promise<ResponseApdu> {
+    return async (command) => {
+      const step = this.exchanges[this.position];
+      if (step && step.reader !== reader) {
+        return this.fail(`step ${step.step} (${step.name}) is on ${step.reader}; the client sent ${command.name ?? ''} on ${reader}`);
+      }
+      return this.send(command);
+    };
+  }
+
   readonly random = (length: number): Uint8Array => {
     const next = this.randomQueue.shift();
     if (!next) return this.fail(`client drew ${length} random bytes; the recording has no more`);
