@@ -2,6 +2,7 @@
 import { benchBundleSize } from './bundle-size.ts';
 import { benchColdStart } from './cold-start.ts';
 import { benchPcscOverhead } from './pcsc-overhead.ts';
+import { benchSatochipOperations } from './satochip-ops.ts';
 
 const results: Record<string, unknown> = { node: process.version, date: new Date().toISOString() };
 const attempt = async (name: string, run: () => unknown) => {
@@ -14,5 +15,6 @@ const attempt = async (name: string, run: () => unknown) => {
 await attempt('renderer_bundle', () => benchBundleSize());
 await attempt('pcsc_apdu_overhead', () => benchPcscOverhead());
 await attempt('browser_cold_start', () => benchColdStart());
+await attempt('satochip_operations', () => benchSatochipOperations());
 console.log(JSON.stringify(results, null, 2));
 process.exit(Object.values(results).some((r) => typeof r === 'object' && r !== null && 'error' in r) ? 1 : 0);
