@@ -92,16 +92,13 @@ describe('Satochip client: APDUs per operation (protocol minimum)', () => {
     ]);
   });
 
-  it('attestation on a fresh, unpinned channel also sends EXPORT AUTHENTIKEY (one above the minimum, as the bench reports)', async () => {
-    // Not needed by the protocol: the certificate key can be checked against the keys that can have
-    // signed INIT SC (sig2). When attestCard stops sending it, this test changes to the minimum above.
+  it('attestation on a fresh, unpinned channel is also the minimum: the challenge signature settles which INIT SC key is the authentikey', async () => {
     await freshChannel();
     const commands = await commandsOf(() => attest());
     expect(commands).toEqual([
       'SC EXPORT PKI CERTIFICATE (size)',
       ...Array<string>(certificateChunks).fill('SC EXPORT PKI CERTIFICATE (chunk)'),
       'SC CHALLENGE-RESPONSE',
-      'SC EXPORT AUTHENTIKEY',
     ]);
   });
 });

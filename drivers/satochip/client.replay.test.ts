@@ -18,6 +18,7 @@ import { getStatusCommand, signHashCommand } from './commands.ts';
 import { type SatochipErrorCode, errorForStatusWord, isSatochipError } from './errors.ts';
 import { HostReplay, bytes, hex, loadVector } from './test-support/host-replay.ts';
 import { ScriptedSatochip } from './test-support/scripted-satochip.ts';
+import { exportTrustedPubkey } from './seedkeeper/satochip-import.ts';
 
 const setupVector = loadVector('satochip-transcript-setup-seed-sign.json');
 const pinVector = loadVector('satochip-transcript-pin-label-message.json');
@@ -258,7 +259,8 @@ describe('error-cases.json through the client', () => {
     await rejection(client.setLabel('L'.repeat(65)), 'INVALID_ARGUMENT');
     expect((await rejection(client.sendSecure(raw(33)), 'CARD_ERROR')).info.sw).toBe('9c0f');
 
-    expect((await rejection(client.sendSecure(raw(34)), 'CARD_ERROR')).info).toMatchObject({ sw: '9c35', meaning: 'no trusted pubkey' });
+    // EXPORT TRUSTED PUBKEY before any import: 9C35, which the helper reads as "none".
+    expect(await exportTrustedPubkey(client)).toBeNull();
     await rejection(client.sendSecure(raw(35)), 'ALREADY_SEEDED');
     expect(hex(await client.sendSecure(raw(36)))).toBe('0000');
     expect(hex(await client.sendSecure(raw(37)))).toBe(hex(authentikey));

@@ -9,8 +9,8 @@
  * + 1 (9A) + 1 (AD, only when the channel has not yet shown which candidate key is the card's).
  */
 import type { SatochipClient } from '../client.ts';
-import { SatochipError } from '../errors.ts';
-import { type AttestationReport, verifyAttestation } from './verify.ts';
+import { SatochipError, isSatochipError } from '../errors.ts';
+import { type AttestationReport, challengeMessage, verifyAttestation } from './verify.ts';
 
 export const CERTIFICATE_CHUNK = 128;
 const MAX_CERTIFICATE = 4096;
@@ -69,6 +69,16 @@ export async function attestCard(options: AttestOptions): Promise<AttestationRep
   const { client } = options;
   const deviceCertificate = await readDeviceCertificate(client);
   const challenge = await challengeCard(client, options.random);
+  // The channel's authentikey is one of the keys that signed INIT SC; the challenge signature tells
+  // which (no extra APDU). EXPORT AUTHENTIKEY only when it does not settle it, so the report can
+  // show the mismatch against the certificate.
+  if (!client.authentikey) {
+    try {
+      client.verifyAuthentikeySignature(challengeMessage(challenge.card, challenge.host), challenge.signature, 'CHALLENGE-RESPONSE');
+    } catch (error) {
+      if (!isSatochipError(error, 'AUTHENTIKEY_MISMATCH')) throw error;
+    }
+  }
   const authentikey = client.authentikey ?? (await client.exportAuthentikey());
   return verifyAttestation({
     product: options.product,

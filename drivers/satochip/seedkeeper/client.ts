@@ -100,6 +100,12 @@ export interface ImportOptions {
 }
 
 const MAC_LENGTH = 20;
+/**
+ * Bounds on what a card can hold (its store is 4 KB on the applets we know, GET SEEDKEEPER STATUS
+ * total memory): more is a broken card, and a loop that trusts it would never end.
+ */
+const MAX_SECRETS = 512;
+const MAX_SECRET_BYTES = 0x4000;
 /** Section 14.5: the A8 answer carries 2 bytes after the MAC on the real applet; they mean nothing. */
 const A8_TRAILING_BYTES = 2;
 
@@ -138,8 +144,10 @@ export class SeedkeeperClient {
         if (isSatochipError(error) && error.info.sw === '9c12') return headers;
         throw error;
       }
-      headers.push(parseSidHeader(data, 'LIST SECRET HEADERS'));
-      if (headers.length > 0xffff) throw badResponse('the card lists more secrets than ids exist', 'LIST SECRET HEADERS');
+      const header = parseSidHeader(data, 'LIST SECRET HEADERS');
+      if (headers.some((h) => h.sid === header.sid)) throw badResponse(`secret ${header.sid} listed twice`, 'LIST SECRET HEADERS');
+      if (headers.length >= MAX_SECRETS) throw badResponse(`more than ${MAX_SECRETS} secrets listed`, 'LIST SECRET HEADERS');
+      headers.push(header);
     }
   }
 
@@ -198,6 +206,7 @@ export class SeedkeeperClient {
     for (;;) {
       const reader = new ByteReader(await this.exchange(exportPlainCommand(sid, false), false), 'EXPORT SECRET plain');
       pieces.push(reader.take(reader.u16('chunk length'), 'chunk'));
+      checkBounded(pieces, 'EXPORT SECRET');
       if (reader.remaining === 0) continue;
       const signature = reader.lengthPrefixed('signature');
       reader.end();
@@ -220,6 +229,7 @@ export class SeedkeeperClient {
     for (;;) {
       const reader = new ByteReader(await this.exchange(exportEncryptedCommand(sid, peerPubkeySid, false), false), 'EXPORT SECRET encrypted');
       pieces.push(reader.take(reader.u16('chunk length'), 'ciphertext chunk'));
+      checkBounded(pieces, 'EXPORT SECRET');
       if (reader.remaining === 0) continue;
       const mac = reader.lengthPrefixed('hmac', MAC_LENGTH);
       reader.end();
@@ -299,6 +309,12 @@ export class SeedkeeperClient {
       return this.card.sendSecure(command);
     }
   }
+}
+
+/** An export that never ends (empty pieces, or more than a card can store) is a broken card. */
+function checkBounded(pieces: readonly Uint8Array[], what: string): void {
+  const total = pieces.reduce((sum, piece) => sum + piece.length, 0);
+  if (total > MAX_SECRET_BYTES || pieces.length > MAX_SECRET_BYTES / SECRET_CHUNK) throw badResponse(`the export does not end (${pieces.length} pieces, ${total} bytes)`, what);
 }
 
 /** `sid(2) | fp(4)` (+ `sid2 | fp2` of the entropy record when the generator saved it). */

@@ -29,6 +29,10 @@ class OneReader implements CardAccess {
   opens: BackupRole[] = [];
   constructor(private readonly cards: Record<BackupRole, StoreModel>) {}
 
+  async withCard<T>(role: BackupRole, expected: Uint8Array | null, work: (card: SeedkeeperPort) => Promise<T>): Promise<T> {
+    return work(await this.open(role, expected));
+  }
+
   async open(role: BackupRole, expected: Uint8Array | null): Promise<SeedkeeperPort> {
     this.opens.push(role);
     const card = this.cards[role];
@@ -47,7 +51,7 @@ class OneReader implements CardAccess {
       exportEncrypted: (sid) =>
         step(() => {
           const header = card.secrets.find((h) => h.sid === sid)!;
-          return { sourceSid: sid, header: Uint8Array.of(header.type), iv: new Uint8Array(16), ciphertext: new Uint8Array(32), mac: new Uint8Array(20), fingerprint: header.fingerprint } satisfies EncryptedSecret;
+          return { sourceSid: sid, header: Uint8Array.of(header.type, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), iv: new Uint8Array(16), ciphertext: new Uint8Array(32), mac: new Uint8Array(20), fingerprint: header.fingerprint } satisfies EncryptedSecret;
         }),
       importEncrypted: (secret) =>
         step(

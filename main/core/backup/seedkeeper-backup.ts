@@ -14,8 +14,10 @@
  *  - the last step checks every copied fingerprint on the backup card.
  * The two cards must be different cards (their authentikeys differ).
  */
-import { sha256 } from '@noble/hashes/sha2.js';
+import { authentikeyFingerprint, findPubkeySecret } from '../../../drivers/satochip/seedkeeper/pairing.ts';
 import { type EncryptedSecret, type SecretHeader, type SeedkeeperPort, HALF_WRITTEN_FINGERPRINT, TYPE_PUBKEY } from './seedkeeper-port.ts';
+
+export { authentikeyFingerprint } from '../../../drivers/satochip/seedkeeper/pairing.ts';
 
 export type BackupRole = 'master' | 'backup';
 
@@ -33,10 +35,12 @@ export class BackupError extends Error {
 
 export interface CardAccess {
   /**
-   * Open the card for `role` (prompting the person to present it, SELECT, secure channel, PIN).
-   * `expectedAuthentikey` is set once the flow knows which card that role is.
+   * Run `work` with the card for `role` opened (prompting the person to present it, SELECT, secure
+   * channel, PIN); the card session ends when `work` does. `expectedAuthentikey` is set once the
+   * flow knows which card that role is: another card is refused (WRONG_CARD) or, with one reader,
+   * the person is asked to swap.
    */
-  open(role: BackupRole, expectedAuthentikey: Uint8Array | null): Promise<SeedkeeperPort>;
+  withCard<T>(role: BackupRole, expectedAuthentikey: Uint8Array | null, work: (card: SeedkeeperPort) => Promise<T>): Promise<T>;
 }
 
 export type BackupStep = 'read-master' | 'prepare-backup' | 'export-from-master' | 'import-to-backup' | 'verify' | 'done';
@@ -75,18 +79,10 @@ export function newBackupState(): BackupState {
   };
 }
 
-/** How the apps find an authentikey among PUBKEY headers: SHA-256(41 | pub)[0..4]. */
-export function authentikeyFingerprint(authentikey: Uint8Array): string {
-  return Buffer.from(sha256(Uint8Array.from([0x41, ...authentikey])).slice(0, 4)).toString('hex');
-}
-
 const sameKey = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
 
 async function findOrImportKey(card: SeedkeeperPort, headers: SecretHeader[], key: Uint8Array, label: string): Promise<number> {
-  const fingerprint = authentikeyFingerprint(key);
-  const existing = headers.find((h) => h.type === TYPE_PUBKEY && h.fingerprint === fingerprint);
-  if (existing) return existing.sid;
-  return (await card.importPubkey(key, `${label} #${fingerprint}`)).sid;
+  return findPubkeySecret(headers, key) ?? (await card.importPubkey(key, `${label} #${authentikeyFingerprint(key)}`)).sid;
 }
 
 export class SeedkeeperBackup {
@@ -117,74 +113,75 @@ export class SeedkeeperBackup {
   private async advance(): Promise<void> {
     const s = this.state;
     switch (s.step) {
-      case 'read-master': {
-        const master = await this.access.open('master', s.masterAuthentikey);
-        const key = await master.authentikey();
-        const headers = await master.listHeaders();
-        const plan = headers.filter((h) => h.type !== TYPE_PUBKEY && h.fingerprint !== HALF_WRITTEN_FINGERPRINT);
-        if (plan.length === 0) throw new BackupError('NOTHING_TO_COPY', 'the master card holds no secret to back up');
-        s.masterAuthentikey = key;
-        s.plan = plan;
-        s.step = 'prepare-backup';
-        return;
-      }
-      case 'prepare-backup': {
-        const backup = await this.access.open('backup', s.backupAuthentikey);
-        const key = await backup.authentikey();
-        if (sameKey(key, s.masterAuthentikey!)) throw new BackupError('SAME_CARD', 'the backup card is the master card itself');
-        s.backupAuthentikey = key;
-        s.masterKeyOnBackup = await findOrImportKey(backup, await backup.listHeaders(), s.masterAuthentikey!, 'master authentikey');
-        s.step = 'export-from-master';
-        return;
-      }
-      case 'export-from-master': {
-        const master = await this.access.open('master', s.masterAuthentikey);
-        s.backupKeyOnMaster ??= await findOrImportKey(master, await master.listHeaders(), s.backupAuthentikey!, 'backup authentikey');
-        for (const secret of s.plan) {
-          if (s.exports.has(secret.sid) || s.copied.has(secret.sid)) continue;
-          s.exports.set(secret.sid, await master.exportEncrypted(secret.sid, s.backupKeyOnMaster));
-        }
-        s.step = 'import-to-backup';
-        return;
-      }
-      case 'import-to-backup': {
-        const backup = await this.access.open('backup', s.backupAuthentikey);
-        let headers = await backup.listHeaders();
-        for (const half of headers.filter((h) => h.fingerprint === HALF_WRITTEN_FINGERPRINT)) await backup.deleteSecret(half.sid);
-        headers = headers.filter((h) => h.fingerprint !== HALF_WRITTEN_FINGERPRINT);
-        for (const secret of s.plan) {
-          if (s.copied.has(secret.sid)) continue;
-          if (headers.some((h) => h.type === secret.type && h.fingerprint === secret.fingerprint)) {
-            s.copied.set(secret.sid, secret.fingerprint); // already there (earlier run or earlier backup)
-            continue;
+      case 'read-master':
+        return this.access.withCard('master', s.masterAuthentikey, async (master) => {
+          const key = await master.authentikey();
+          const headers = await master.listHeaders();
+          const plan = headers.filter((h) => h.type !== TYPE_PUBKEY && h.fingerprint !== HALF_WRITTEN_FINGERPRINT);
+          if (plan.length === 0) throw new BackupError('NOTHING_TO_COPY', 'the master card holds no secret to back up');
+          s.masterAuthentikey = key;
+          s.plan = plan;
+          s.step = 'prepare-backup';
+        });
+      case 'prepare-backup':
+        return this.access.withCard('backup', s.backupAuthentikey, async (backup) => {
+          const key = await backup.authentikey();
+          if (sameKey(key, s.masterAuthentikey!)) throw new BackupError('SAME_CARD', 'the backup card is the master card itself');
+          s.backupAuthentikey = key;
+          s.masterKeyOnBackup = await findOrImportKey(backup, await backup.listHeaders(), s.masterAuthentikey!, 'master authentikey');
+          s.step = 'export-from-master';
+        });
+      case 'export-from-master':
+        return this.access.withCard('master', s.masterAuthentikey, async (master) => {
+          s.backupKeyOnMaster ??= await findOrImportKey(master, await master.listHeaders(), s.backupAuthentikey!, 'backup authentikey');
+          for (const secret of s.plan) {
+            if (s.exports.has(secret.sid) || s.copied.has(secret.sid)) continue;
+            s.exports.set(secret.sid, await master.exportEncrypted(secret.sid, s.backupKeyOnMaster));
           }
-          const exported = s.exports.get(secret.sid)!;
-          const imported = await backup.importEncrypted(exported, s.masterKeyOnBackup!);
-          if (imported.fingerprint !== exported.fingerprint) {
-            throw new BackupError('FINGERPRINT_MISMATCH', `secret ${secret.sid} arrived with fingerprint ${imported.fingerprint}, expected ${exported.fingerprint}`);
-          }
-          s.copied.set(secret.sid, imported.fingerprint);
-          this.report();
-        }
-        s.step = 'verify';
-        return;
-      }
-      case 'verify': {
-        const backup = await this.access.open('backup', s.backupAuthentikey);
-        const headers = await backup.listHeaders();
-        const missing = s.plan.filter((p) => !headers.some((h) => h.type === p.type && h.fingerprint === p.fingerprint));
-        if (missing.length) {
-          // Go back and copy what is missing (e.g. deleted between runs).
-          for (const m of missing) s.copied.delete(m.sid);
-          s.step = missing.every((m) => s.exports.has(m.sid)) ? 'import-to-backup' : 'export-from-master';
-          throw new BackupError('FINGERPRINT_MISMATCH', `${missing.length} secret(s) are not on the backup card; run again to copy them`);
-        }
-        s.exports.clear(); // done with the encrypted blobs
-        s.step = 'done';
-        return;
-      }
+          s.step = 'import-to-backup';
+        });
+      case 'import-to-backup':
+        return this.access.withCard('backup', s.backupAuthentikey, (backup) => this.importAll(backup));
+      case 'verify':
+        return this.access.withCard('backup', s.backupAuthentikey, (backup) => this.verify(backup));
       case 'done':
         return;
     }
+  }
+
+  private async importAll(backup: SeedkeeperPort): Promise<void> {
+    const s = this.state;
+    let headers = await backup.listHeaders();
+    for (const half of headers.filter((h) => h.fingerprint === HALF_WRITTEN_FINGERPRINT)) await backup.deleteSecret(half.sid);
+    headers = headers.filter((h) => h.fingerprint !== HALF_WRITTEN_FINGERPRINT);
+    for (const secret of s.plan) {
+      if (s.copied.has(secret.sid)) continue;
+      if (headers.some((h) => h.type === secret.type && h.fingerprint === secret.fingerprint)) {
+        s.copied.set(secret.sid, secret.fingerprint); // already there (earlier run or earlier backup)
+        continue;
+      }
+      const exported = s.exports.get(secret.sid)!;
+      const imported = await backup.importEncrypted(exported, s.masterKeyOnBackup!);
+      if (imported.fingerprint !== exported.fingerprint) {
+        throw new BackupError('FINGERPRINT_MISMATCH', `secret ${secret.sid} arrived with fingerprint ${imported.fingerprint}, expected ${exported.fingerprint}`);
+      }
+      s.copied.set(secret.sid, imported.fingerprint);
+      this.report();
+    }
+    s.step = 'verify';
+  }
+
+  private async verify(backup: SeedkeeperPort): Promise<void> {
+    const s = this.state;
+    const headers = await backup.listHeaders();
+    const missing = s.plan.filter((p) => !headers.some((h) => h.type === p.type && h.fingerprint === p.fingerprint));
+    if (missing.length) {
+      // Go back and copy what is missing (e.g. deleted between runs).
+      for (const m of missing) s.copied.delete(m.sid);
+      s.step = missing.every((m) => s.exports.has(m.sid)) ? 'import-to-backup' : 'export-from-master';
+      throw new BackupError('FINGERPRINT_MISMATCH', `${missing.length} secret(s) are not on the backup card; run again to copy them`);
+    }
+    s.exports.clear(); // done with the encrypted blobs
+    s.step = 'done';
   }
 }

@@ -1,29 +1,17 @@
 /**
  * What the backup flow needs from an opened Seedkeeper (SELECT, secure channel and PIN done):
- * the commands of ../shared/protocols/satochip-seedkeeper.md sections 7-8. Implemented over the
- * Seedkeeper client; the flow itself never sees APDUs.
+ * the commands of ../shared/protocols/satochip-seedkeeper.md sections 7-8. `seedkeeperPort`
+ * implements it over the Seedkeeper client; the flow itself never sees APDUs.
  */
-export interface SecretHeader {
-  readonly sid: number;
-  /** 7.1 type byte: 0x10 master seed, 0x70 public key, 0x90 password, ... */
-  readonly type: number;
-  readonly exportRights: number;
-  /** First 4 bytes of SHA-256 of the plain blob, hex; "00000000" marks a half-written object. */
-  readonly fingerprint: string;
-  readonly label: string;
-}
+import type { SatochipClient } from '../../../drivers/satochip/client.ts';
+import { type EncryptedSecret, SeedkeeperClient } from '../../../drivers/satochip/seedkeeper/client.ts';
+import { type SecretHeader as CardSecretHeader, SECRET_TYPE } from '../../../drivers/satochip/seedkeeper/secrets.ts';
 
-/** An encrypted export as it leaves the master card (section 8): opaque to the host. */
-export interface EncryptedSecret {
-  readonly sourceSid: number;
-  /** Header bytes (13 + label) from the same export. */
-  readonly header: Uint8Array;
-  readonly iv: Uint8Array;
-  readonly ciphertext: Uint8Array;
-  readonly mac: Uint8Array;
-  /** Fingerprint from the header (bytes 6..9), hex: what the backup card must compute. */
-  readonly fingerprint: string;
-}
+export type { EncryptedSecret } from '../../../drivers/satochip/seedkeeper/client.ts';
+export { HALF_WRITTEN_FINGERPRINT } from '../../../drivers/satochip/seedkeeper/secrets.ts';
+
+/** The header facts the flow decides on. */
+export type SecretHeader = Pick<CardSecretHeader, 'sid' | 'type' | 'exportRights' | 'fingerprint' | 'label'>;
 
 export interface SeedkeeperPort {
   authentikey(): Promise<Uint8Array>;
@@ -36,5 +24,23 @@ export interface SeedkeeperPort {
   deleteSecret(sid: number): Promise<void>;
 }
 
-export const TYPE_PUBKEY = 0x70;
-export const HALF_WRITTEN_FINGERPRINT = '00000000';
+export const TYPE_PUBKEY = SECRET_TYPE.PUBKEY;
+
+/** The port over an opened Seedkeeper client (SELECT seedkeeper, channel, PIN verified). */
+export function seedkeeperPort(card: SatochipClient, store = new SeedkeeperClient(card)): SeedkeeperPort {
+  return {
+    authentikey: () => card.exportAuthentikey(),
+    listHeaders: () => store.listHeaders(),
+    async importPubkey(authentikey, label) {
+      const stored = await store.importSecret({ kind: 'pubkey', publicKey: authentikey }, { label });
+      return { sid: stored.sid, type: SECRET_TYPE.PUBKEY, exportRights: 0x01, fingerprint: stored.fingerprint, label };
+    },
+    exportEncrypted: (sid, peer) => store.exportEncrypted(sid, peer),
+    async importEncrypted(secret, peer) {
+      const stored = await store.importEncrypted(secret, peer);
+      const label = new TextDecoder().decode(secret.header.subarray(13, 13 + (secret.header[12] ?? 0)));
+      return { sid: stored.sid, type: secret.header[0]!, exportRights: secret.header[2]! & 0x03, fingerprint: stored.fingerprint, label };
+    },
+    deleteSecret: (sid) => store.deleteSecret(sid),
+  };
+}
