@@ -67,7 +67,7 @@ import {
 } from './commands.ts';
 import { SatochipError, badResponse, errorForStatusWord, invalidArgument, isSatochipError } from './errors.ts';
 import { SATOCHIP_AID, SEEDKEEPER_AID } from './identify.ts';
-import { type RandomSource, type SecureChannel, type SendApdu, type WrappedCommand, openSecureChannel } from './secure-channel.ts';
+import { type RandomSource, type SecureChannel, type SendApdu, openSecureChannel } from './secure-channel.ts';
 import { type SatochipApplet, type SatochipCardStatus, MIN_SATOCHIP_PROTOCOL, assertSupportedVersion, decodeStatus } from './status.ts';
 
 export type { RandomSource, SendApdu } from './secure-channel.ts';
@@ -536,25 +536,28 @@ export class SatochipClient {
    * The body of a sensitive command we built ourselves (PIN, PUK, seed copies) is zeroed once sent.
    */
   private async exchange(inner: CommandApdu, options: { readonly wipeSecretData?: boolean } = {}): Promise<Uint8Array> {
-    const channel = this.requireChannel();
-    let response: ResponseApdu;
-    let wrapped: WrappedCommand;
     try {
-      wrapped = channel.wrap(inner);
-      response = await this.send(wrapped.apdu);
+      for (let attempt = 0; ; attempt += 1) {
+        const channel = this.requireChannel();
+        const wrapped = channel.wrap(inner);
+        const response = await this.send(wrapped.apdu);
+        try {
+          return channel.unwrap(wrapped, response);
+        } catch (error) {
+          // Section 7.2: a Seedkeeper import/export left unfinished (card pulled) makes the next
+          // command, whatever it is (even VERIFY PIN), answer 9C30 once without running it. Send it again once.
+          if (attempt === 0 && isSatochipError(error, 'OPERATION_LOCKED')) continue;
+          if (isSatochipError(error, 'SECURE_CHANNEL_REQUIRED') || isSatochipError(error, 'SECURE_CHANNEL_FAILED')) {
+            // The card has no channel (9C21: it was reset or re-selected) or we cannot trust this one.
+            this.forgetSession();
+          } else if (isSatochipError(error, 'PIN_NOT_VERIFIED') || isSatochipError(error, 'PIN_BLOCKED') || isSatochipError(error, 'CARD_WIPED')) {
+            this.pinVerified = false;
+          }
+          throw error;
+        }
+      }
     } finally {
       if (inner.sensitive && options.wipeSecretData !== false) inner.data?.fill(0);
-    }
-    try {
-      return channel.unwrap(wrapped, response);
-    } catch (error) {
-      if (isSatochipError(error, 'SECURE_CHANNEL_REQUIRED') || isSatochipError(error, 'SECURE_CHANNEL_FAILED')) {
-        // The card has no channel (9C21: it was reset or re-selected) or we cannot trust this one.
-        this.forgetSession();
-      } else if (isSatochipError(error, 'PIN_NOT_VERIFIED') || isSatochipError(error, 'PIN_BLOCKED') || isSatochipError(error, 'CARD_WIPED')) {
-        this.pinVerified = false;
-      }
-      throw error;
     }
   }
 

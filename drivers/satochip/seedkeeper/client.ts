@@ -9,9 +9,9 @@
  *   export encrypted 1 + C; import encrypted C + 1 (init, chunks, final); to Satochip 1
  *
  * A started import/export holds the card's sequencing lock (section 7.2) until its last APDU; if
- * one was left unfinished (card pulled), the next import/export/list is refused once with 9C30 and
- * the old one cancelled, so the first command of each operation is retried once on OPERATION_LOCKED.
- * A cancelled import leaves a half-written object (fingerprint 00000000) the caller deletes.
+ * one was left unfinished (card pulled), the card refuses the next command once with 9C30 and
+ * cancels it (SatochipClient sends that command again once). A cancelled import leaves a
+ * half-written object (fingerprint 00000000) the caller deletes.
  */
 import { randomBytes } from '@noble/hashes/utils.js';
 import type { CommandApdu } from '../../pcsc/apdu.ts';
@@ -121,7 +121,7 @@ export class SeedkeeperClient {
 
   /** GET SEEDKEEPER STATUS (A7). */
   async status(): Promise<SeedkeeperStatus> {
-    const reader = new ByteReader(await this.exchange(seedkeeperStatusCommand(), true), 'GET SEEDKEEPER STATUS');
+    const reader = new ByteReader(await this.exchange(seedkeeperStatusCommand()), 'GET SEEDKEEPER STATUS');
     const status = {
       secrets: reader.u16('nb secrets'),
       totalMemory: reader.u16('total memory'),
@@ -139,7 +139,7 @@ export class SeedkeeperClient {
     for (let first = true; ; first = false) {
       let data: Uint8Array;
       try {
-        data = await this.exchange(listHeadersCommand(first), first);
+        data = await this.exchange(listHeadersCommand(first));
       } catch (error) {
         if (isSatochipError(error) && error.info.sw === '9c12') return headers;
         throw error;
@@ -153,7 +153,7 @@ export class SeedkeeperClient {
 
   /** DELETE SECRET (A5). SECRET_NOT_FOUND for an unknown id. */
   async deleteSecret(sid: number): Promise<void> {
-    await this.exchange(deleteSecretCommand(sid), true);
+    await this.exchange(deleteSecretCommand(sid));
   }
 
   /**
@@ -165,7 +165,6 @@ export class SeedkeeperClient {
     const label = new TextEncoder().encode(options.label);
     const data = await this.exchange(
       generateSecretCommand({ size, exportRights: options.exportRights ?? 0x01, type: SECRET_TYPE.MASTER_SEED, subtype: 0, label, userEntropy: this.random(size), saveEntropy: false }),
-      true,
     );
     return parseStored(data, 'GENERATE RANDOM SECRET', true);
   }
@@ -178,13 +177,13 @@ export class SeedkeeperClient {
     const { type, subtype, blob } = await encodeSecret(content);
     try {
       const header = importHeader(type, options.exportRights ?? 0x01, subtype, options.label);
-      await this.exchange(importPlainInitCommand(header, paddedSize(blob.length)), true);
+      await this.exchange(importPlainInitCommand(header, paddedSize(blob.length)));
       let offset = 0;
       while (blob.length - offset > SECRET_CHUNK) {
-        await this.exchange(importPlainChunkCommand(blob.subarray(offset, offset + SECRET_CHUNK), false), false);
+        await this.exchange(importPlainChunkCommand(blob.subarray(offset, offset + SECRET_CHUNK), false));
         offset += SECRET_CHUNK;
       }
-      const stored = parseStored(await this.exchange(importPlainChunkCommand(blob.subarray(offset), true), false), 'IMPORT SECRET plain final');
+      const stored = parseStored(await this.exchange(importPlainChunkCommand(blob.subarray(offset), true)), 'IMPORT SECRET plain final');
       const expected = secretFingerprint(blob);
       if (stored.fingerprint !== expected) {
         throw badResponse(`the card stored fingerprint ${stored.fingerprint}, the secret sent has ${expected}`, 'IMPORT SECRET');
@@ -200,11 +199,11 @@ export class SeedkeeperClient {
    * card signs `sid | header | blob` with its authentikey; the signature and the fingerprint are checked.
    */
   async exportSecret(sid: number): Promise<PlainExport> {
-    const header = parseSidHeader(await this.exchange(exportPlainCommand(sid, true), true), 'EXPORT SECRET plain init');
+    const header = parseSidHeader(await this.exchange(exportPlainCommand(sid, true)), 'EXPORT SECRET plain init');
     if (header.sid !== sid) throw badResponse(`asked for secret ${sid}, the card answered for ${header.sid}`, 'EXPORT SECRET');
     const pieces: Uint8Array[] = [];
     for (;;) {
-      const reader = new ByteReader(await this.exchange(exportPlainCommand(sid, false), false), 'EXPORT SECRET plain');
+      const reader = new ByteReader(await this.exchange(exportPlainCommand(sid, false)), 'EXPORT SECRET plain');
       pieces.push(reader.take(reader.u16('chunk length'), 'chunk'));
       checkBounded(pieces, 'EXPORT SECRET');
       if (reader.remaining === 0) continue;
@@ -219,7 +218,7 @@ export class SeedkeeperClient {
 
   /** Encrypted export for another Seedkeeper whose authentikey is stored here as PUBKEY `peerPubkeySid` (section 8). */
   async exportEncrypted(sid: number, peerPubkeySid: number): Promise<EncryptedSecret> {
-    const init = new ByteReader(await this.exchange(exportEncryptedCommand(sid, peerPubkeySid, true), true), 'EXPORT SECRET encrypted init');
+    const init = new ByteReader(await this.exchange(exportEncryptedCommand(sid, peerPubkeySid, true)), 'EXPORT SECRET encrypted init');
     const answeredSid = init.u16('sid');
     const header = readSecretHeader(init, answeredSid);
     const iv = init.take(16, 'IV');
@@ -227,7 +226,7 @@ export class SeedkeeperClient {
     if (answeredSid !== sid) throw badResponse(`asked for secret ${sid}, the card answered for ${answeredSid}`, 'EXPORT SECRET');
     const pieces: Uint8Array[] = [];
     for (;;) {
-      const reader = new ByteReader(await this.exchange(exportEncryptedCommand(sid, peerPubkeySid, false), false), 'EXPORT SECRET encrypted');
+      const reader = new ByteReader(await this.exchange(exportEncryptedCommand(sid, peerPubkeySid, false)), 'EXPORT SECRET encrypted');
       pieces.push(reader.take(reader.u16('chunk length'), 'ciphertext chunk'));
       checkBounded(pieces, 'EXPORT SECRET');
       if (reader.remaining === 0) continue;
@@ -246,13 +245,13 @@ export class SeedkeeperClient {
    */
   async importEncrypted(secret: EncryptedSecret, peerPubkeySid: number): Promise<StoredSecret> {
     const { ciphertext } = secret;
-    await this.exchange(importEncryptedInitCommand(secret.header, peerPubkeySid, secret.iv, ciphertext.length), true);
+    await this.exchange(importEncryptedInitCommand(secret.header, peerPubkeySid, secret.iv, ciphertext.length));
     let offset = 0;
     while (ciphertext.length - offset > SECRET_CHUNK) {
-      await this.exchange(importEncryptedChunkCommand(ciphertext.subarray(offset, offset + SECRET_CHUNK)), false);
+      await this.exchange(importEncryptedChunkCommand(ciphertext.subarray(offset, offset + SECRET_CHUNK)));
       offset += SECRET_CHUNK;
     }
-    const stored = parseStored(await this.exchange(importEncryptedFinalCommand(ciphertext.subarray(offset), secret.mac), false), 'IMPORT SECRET encrypted final');
+    const stored = parseStored(await this.exchange(importEncryptedFinalCommand(ciphertext.subarray(offset), secret.mac)), 'IMPORT SECRET encrypted final');
     if (stored.fingerprint !== secret.fingerprint) {
       throw new SatochipError('IMPORT_REJECTED', 'the copied secret does not have the fingerprint of the original', {
         command: 'IMPORT SECRET encrypted',
@@ -264,7 +263,7 @@ export class SeedkeeperClient {
 
   /** EXPORT SECRET TO SATOCHIP (A8, section 9 step 3), for the Satochip whose authentikey is PUBKEY `satochipPubkeySid` here. */
   async exportToSatochip(sid: number, satochipPubkeySid: number): Promise<SatochipTransfer> {
-    const reader = new ByteReader(await this.exchange(exportToSatochipCommand(sid, satochipPubkeySid), true), 'EXPORT SECRET TO SATOCHIP');
+    const reader = new ByteReader(await this.exchange(exportToSatochipCommand(sid, satochipPubkeySid)), 'EXPORT SECRET TO SATOCHIP');
     const answeredSid = reader.u16('sid');
     const header = readSecretHeader(reader, answeredSid);
     const iv = reader.take(16, 'IV');
@@ -282,7 +281,7 @@ export class SeedkeeperClient {
    */
   async getExtendedKey(sid: number, path: string | readonly number[]): Promise<ExtendedPublicKey> {
     const indexes = parseBip32Path(path);
-    const answer = parseExtendedKeyAnswer(await this.exchange(seedkeeperExtendedKeyCommand(indexes, sid), true));
+    const answer = parseExtendedKeyAnswer(await this.exchange(seedkeeperExtendedKeyCommand(indexes, sid)));
     const publicKeyUncompressed = pointFromX(answer.x, answer.selfSignedMessage, answer.selfSignature);
     if (!publicKeyUncompressed) {
       throw new SatochipError('SIGNATURE_INVALID', 'the derived key does not verify its own signature', { command: 'GET EXTENDED KEY', reason: 'sig1 verifies with neither parity of x' });
@@ -299,15 +298,10 @@ export class SeedkeeperClient {
     };
   }
 
-  /** One wrapped command; the first command of an operation is retried once after 9C30 (section 7.2). */
-  private async exchange(command: CommandApdu, retryOnLock: boolean): Promise<Uint8Array> {
-    if (this.card.applet !== 'seedkeeper') throw invalidArgument('applet', `${command.name ?? 'this command'} is a Seedkeeper command`);
-    try {
-      return await this.card.sendSecure(command);
-    } catch (error) {
-      if (!retryOnLock || !isSatochipError(error, 'OPERATION_LOCKED')) throw error;
-      return this.card.sendSecure(command);
-    }
+  /** One wrapped command (the client sends it again once after 9C30, section 7.2). */
+  private exchange(command: CommandApdu): Promise<Uint8Array> {
+    if (this.card.applet !== 'seedkeeper') return Promise.reject(invalidArgument('applet', `${command.name ?? 'this command'} is a Seedkeeper command`));
+    return this.card.sendSecure(command);
   }
 }
 

@@ -15,23 +15,15 @@
  * The two cards must be different cards (their authentikeys differ).
  */
 import { authentikeyFingerprint, findPubkeySecret } from '../../../drivers/satochip/seedkeeper/pairing.ts';
-import { type EncryptedSecret, type SecretHeader, type SeedkeeperPort, HALF_WRITTEN_FINGERPRINT, TYPE_PUBKEY } from './seedkeeper-port.ts';
+import type { CardOpener } from './card-opener.ts';
+import { BackupError } from './errors.ts';
+import { type EncryptedSecret, type SecretHeader, type SeedkeeperPort, HALF_WRITTEN_FINGERPRINT, TYPE_PUBKEY, seedkeeperPort } from './seedkeeper-port.ts';
 
 export { authentikeyFingerprint } from '../../../drivers/satochip/seedkeeper/pairing.ts';
 
 export type BackupRole = 'master' | 'backup';
 
-export type BackupErrorCode = 'SAME_CARD' | 'WRONG_CARD' | 'FINGERPRINT_MISMATCH' | 'NOTHING_TO_COPY';
-
-export class BackupError extends Error {
-  constructor(
-    readonly code: BackupErrorCode,
-    message: string,
-  ) {
-    super(`${message} (code=${code})`);
-    this.name = 'BackupError';
-  }
-}
+export { BackupError, isBackupError, type BackupErrorCode } from './errors.ts';
 
 export interface CardAccess {
   /**
@@ -81,8 +73,12 @@ export function newBackupState(): BackupState {
 
 const sameKey = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
 
+/** The peer's PUBKEY sid on this card; imported (after deleting what an interrupted import left) if missing. */
 async function findOrImportKey(card: SeedkeeperPort, headers: SecretHeader[], key: Uint8Array, label: string): Promise<number> {
-  return findPubkeySecret(headers, key) ?? (await card.importPubkey(key, `${label} #${authentikeyFingerprint(key)}`)).sid;
+  const found = findPubkeySecret(headers, key);
+  if (found !== null) return found;
+  for (const half of headers.filter((h) => h.fingerprint === HALF_WRITTEN_FINGERPRINT)) await card.deleteSecret(half.sid);
+  return (await card.importPubkey(key, `${label} #${authentikeyFingerprint(key)}`)).sid;
 }
 
 export class SeedkeeperBackup {
@@ -184,4 +180,9 @@ export class SeedkeeperBackup {
     s.exports.clear(); // done with the encrypted blobs
     s.step = 'done';
   }
+}
+
+/** The flow's card access over a CardOpener (readers, prompts, PINs) and the real Seedkeeper client. */
+export function readerCardAccess(opener: CardOpener<BackupRole>): CardAccess {
+  return { withCard: (role, expected, work) => opener.withClient(role, expected, (client) => work(seedkeeperPort(client))) };
 }

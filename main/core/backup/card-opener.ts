@@ -1,0 +1,154 @@
+/**
+ * Opens the card that plays a role in a card-to-card flow (master / backup Seedkeeper, Seedkeeper /
+ * Satochip) on a reader, one reader per role or one reader for all (the person swaps cards):
+ *
+ *  1. waits for a card of the right product on the role's reader (asks the person to present it);
+ *  2. SELECT, secure channel; the card's identity is its authentikey, checked BEFORE the PIN so a
+ *     PIN is never tried on the wrong card: pinned when the flow knows it, else it must not be a
+ *     card another role already is;
+ *  3. VERIFY PIN (asked through `pin(role)`; a wrong PIN throws with the tries left, never retried);
+ *  4. runs the work in that card session.
+ *
+ * With one reader a wrong card means "swap": the person is told and the opener waits for the card
+ * to leave and the next to come. With a reader per role it is an error (WRONG_CARD).
+ */
+import { DriverError } from '../../../drivers/errors.ts';
+import { SatochipClient } from '../../../drivers/satochip/client.ts';
+import { bytesEqual } from '../../../drivers/satochip/bytes.ts';
+import { isSatochipError } from '../../../drivers/satochip/errors.ts';
+import type { SatochipApplet } from '../../../drivers/satochip/status.ts';
+import type { ReadersSnapshot } from '../../../preload/contract.ts';
+import type { CardSession, SessionOptions } from '../sessions.ts';
+import { BackupError } from './errors.ts';
+
+/** What the opener needs from the reader service (ReaderService implements it). */
+export interface CardSlots {
+  snapshot(): ReadersSnapshot;
+  waitFor(predicate: (snapshot: ReadersSnapshot) => boolean, timeoutMs: number): Promise<ReadersSnapshot>;
+  withSession<T>(reader: string, work: (session: CardSession) => Promise<T>, options?: SessionOptions): Promise<T>;
+}
+
+export interface RoleCard {
+  readonly reader: string;
+  readonly applet: SatochipApplet;
+  /** How the person calls this card, e.g. "master Seedkeeper". */
+  readonly title: string;
+}
+
+export type CardPrompt =
+  /** Put the card for `role` on `reader`. */
+  | { readonly kind: 'present'; readonly role: string; readonly reader: string; readonly message: string }
+  /** The card on the reader is not the one wanted: take it off (then `present` follows). */
+  | { readonly kind: 'remove'; readonly role: string; readonly reader: string; readonly message: string }
+  /** The card for `role` is open (progress). */
+  | { readonly kind: 'opened'; readonly role: string; readonly reader: string; readonly message: string };
+
+export interface CardOpenerOptions<Role extends string> {
+  readonly roles: Readonly<Record<Role, RoleCard>>;
+  /** The PIN for a role's card (asked once per flow by the caller; never retried on a wrong PIN). */
+  readonly pin: (role: Role) => Promise<string>;
+  readonly onPrompt?: (prompt: CardPrompt) => void;
+  /** How long to wait for a card to be presented (default 5 minutes). */
+  readonly presentTimeoutMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+const DEFAULT_PRESENT_TIMEOUT_MS = 5 * 60_000;
+
+type Attempt<T> = { readonly kind: 'done'; readonly value: T } | { readonly kind: 'wrong'; readonly reason: string };
+
+export class CardOpener<Role extends string> {
+  /** Authentikeys seen per role in this flow (to tell the cards apart before any PIN). */
+  private readonly seen = new Map<Role, Uint8Array>();
+
+  constructor(
+    private readonly slots: CardSlots,
+    private readonly options: CardOpenerOptions<Role>,
+  ) {}
+
+  /** True when every role uses the same reader (the person swaps cards). */
+  get swapping(): boolean {
+    const readers = new Set(Object.values<RoleCard>(this.options.roles).map((r) => r.reader));
+    return readers.size === 1 && Object.keys(this.options.roles).length > 1;
+  }
+
+  async withClient<T>(role: Role, expected: Uint8Array | null, work: (client: SatochipClient) => Promise<T>): Promise<T> {
+    const card = this.options.roles[role];
+    for (;;) {
+      await this.waitForProduct(role, card);
+      const attempt = await this.slots.withSession<Attempt<T>>(
+        card.reader,
+        async (session) => {
+          const client = new SatochipClient({ send: (command) => session.send(command) });
+          const identity = await this.identify(client, role, card, expected);
+          if (identity) return { kind: 'wrong', reason: identity };
+          await client.verifyPin(await this.options.pin(role));
+          this.prompt({ kind: 'opened', role, reader: card.reader, message: `${card.title} ready` });
+          return { kind: 'done', value: await work(client) };
+        },
+        this.options.signal ? { signal: this.options.signal } : {},
+      );
+      if (attempt.kind === 'done') return attempt.value;
+      if (!this.swapping) throw new BackupError('WRONG_CARD', `the card on ${card.reader} is not the ${card.title}`, { role, reader: card.reader, reason: attempt.reason });
+      await this.waitForRemoval(role, card, `This is not the ${card.title} (${attempt.reason}). Take it off the reader.`);
+    }
+  }
+
+  /** SELECT + channel; null when this is the card for the role, else why not. */
+  private async identify(client: SatochipClient, role: Role, card: RoleCard, expected: Uint8Array | null): Promise<string | null> {
+    const status = await client.select(card.applet);
+    const known = status ?? (await client.getStatus());
+    if (!known.setupDone) {
+      throw new BackupError('CARD_NOT_SET_UP', `the ${card.title} is not set up: give it a PIN first`, { role, reader: card.reader });
+    }
+    let channel;
+    try {
+      channel = await client.initSecureChannel(expected ? { authentikey: expected } : {});
+    } catch (error) {
+      if (isSatochipError(error, 'AUTHENTIKEY_MISMATCH')) return 'another card than the one started with';
+      throw error;
+    }
+    const keys = channel.authentikey ? [channel.authentikey] : channel.authentikeyCandidates;
+    for (const [otherRole, key] of this.seen) {
+      if (otherRole !== role && keys.some((k) => bytesEqual(k, key))) return `it is the ${this.options.roles[otherRole].title}`;
+    }
+    if (channel.authentikey) this.seen.set(role, channel.authentikey);
+    return null;
+  }
+
+  /** Remember a role's authentikey learnt later (a Satochip states it only on request). */
+  remember(role: Role, authentikey: Uint8Array): void {
+    this.seen.set(role, authentikey);
+  }
+
+  private async waitForProduct(role: Role, card: RoleCard): Promise<void> {
+    const timeoutMs = this.options.presentTimeoutMs ?? DEFAULT_PRESENT_TIMEOUT_MS;
+    const view = () => this.slots.snapshot().readers.find((r) => r.name === card.reader);
+    const reader = view();
+    if (!reader) throw new DriverError('NO_READER', 'no such reader', { reader: card.reader });
+    if (reader.card?.status === 'identified' && reader.card.family === card.applet) return;
+    if (reader.card && reader.card.status !== 'identifying') {
+      if (!this.swapping) throw new BackupError('WRONG_CARD', `the card on ${card.reader} is not a ${card.applet}`, { role, reader: card.reader, actual: reader.card.product ?? reader.card.status });
+      await this.waitForRemoval(role, card, `This is not the ${card.title}. Take it off the reader.`);
+    }
+    this.prompt({ kind: 'present', role, reader: card.reader, message: `Present the ${card.title} on ${card.reader}.` });
+    for (;;) {
+      const snapshot = await this.slots.waitFor((s) => {
+        const c = s.readers.find((r) => r.name === card.reader)?.card;
+        return Boolean(c && c.status !== 'identifying');
+      }, timeoutMs);
+      const present = snapshot.readers.find((r) => r.name === card.reader)?.card;
+      if (present?.status === 'identified' && present.family === card.applet) return;
+      await this.waitForRemoval(role, card, `This is not a ${card.applet === 'seedkeeper' ? 'Seedkeeper' : 'Satochip'}. Take it off and present the ${card.title}.`);
+    }
+  }
+
+  private async waitForRemoval(role: Role, card: RoleCard, message: string): Promise<void> {
+    this.prompt({ kind: 'remove', role, reader: card.reader, message });
+    await this.slots.waitFor((s) => !s.readers.find((r) => r.name === card.reader)?.card, this.options.presentTimeoutMs ?? DEFAULT_PRESENT_TIMEOUT_MS);
+  }
+
+  private prompt(prompt: CardPrompt): void {
+    this.options.onPrompt?.(prompt);
+  }
+}
