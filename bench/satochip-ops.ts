@@ -27,6 +27,7 @@ import { SatochipEmulator, createTestCa, issueDeviceCertificate, seededRandom } 
 import { ApduTransport } from '../drivers/pcsc/transport.ts';
 import type { CardEmulator } from '../drivers/virtual/emulator.ts';
 import { InProcessChannel } from '../drivers/virtual/in-process.ts';
+import { foldCommands } from '../main/core/backup/protocol-minimum.ts';
 import { median, round } from './stats.ts';
 
 const MNEMONIC = 'abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about';
@@ -49,7 +50,7 @@ interface MinimumStep {
 }
 
 /** The card, with a clock around each APDU it processes. */
-class TimedCard implements CardEmulator {
+export class TimedCard implements CardEmulator {
   apdus = 0;
   cardMs = 0;
 
@@ -101,20 +102,9 @@ export interface SatochipOpsResult {
   readonly error?: string;
 }
 
-function percentile(values: readonly number[], p: number): number {
+export function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
-}
-
-/** Consecutive equal names folded: ["A", "B", "B"] -> [{A, 1}, {B, 2}]. */
-function runsOf(names: readonly string[]): { command: string; count: number }[] {
-  const out: { command: string; count: number }[] = [];
-  for (const name of names) {
-    const last = out.at(-1);
-    if (last && last.command === name) last.count += 1;
-    else out.push({ command: name, count: 1 });
-  }
-  return out;
 }
 
 const sameSequence = (a: readonly { command: string; count: number }[], b: readonly { command: string; count: number }[]) =>
@@ -270,7 +260,7 @@ export async function benchSatochipOperations(runs = 30, warmup = 5): Promise<Sa
         error = failure instanceof Error ? failure.message : String(failure);
         break;
       }
-      const sequence = runsOf(sent);
+      const sequence = foldCommands(sent);
       if (i === 0) {
         observed = sequence;
         cardApdus = card.apdus;

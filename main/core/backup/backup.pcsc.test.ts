@@ -140,8 +140,8 @@ describe('card-to-card flows through pcscd + vpcd', () => {
     await insert(R1, backup);
     const state = newBackupState();
     const flow = new SeedkeeperBackup(readerCardAccess(backupOpener({ master: R0, backup: R1 })), state, (p) => {
-      // Backup session of the import step: SELECT, INIT SC, VERIFY PIN, LIST (x2), IMPORT init, chunk -> pulled.
-      if (p.step === 'import-to-backup' && p.copied === 0 && !backup.pulled) backup.arm(7);
+      // The backup card stays open from the step before (two readers): IMPORT encrypted init, chunk -> pulled.
+      if (p.step === 'import-to-backup' && p.copied === 0 && !backup.pulled) backup.arm(2);
     });
     const error = await flow.run().catch((e: unknown) => e);
     expect(backup.pulled).toBe(true);

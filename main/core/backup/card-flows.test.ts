@@ -13,6 +13,7 @@ import { isSatochipError } from '../../../drivers/satochip/errors.ts';
 import { SECRET_TYPE } from '../../../drivers/satochip/seedkeeper/secrets.ts';
 import { CardOpener, type CardPrompt } from './card-opener.ts';
 import { isBackupError } from './errors.ts';
+import { backupOneSecretMinimum, foldCommands, restoreMinimum } from './protocol-minimum.ts';
 import { type RestoreRole, SatochipRestore, VERIFY_PATH, newRestoreState } from './satochip-restore.ts';
 import { type BackupRole, SeedkeeperBackup, newBackupState, readerCardAccess } from './seedkeeper-backup.ts';
 import { MNEMONIC, SAMPLE_SECRETS, freshSatochip, personAt, seedkeeperWith, withEmulator } from './test-support/cards.ts';
@@ -115,7 +116,7 @@ describe('Seedkeeper -> Seedkeeper backup, in-process', () => {
       },
     };
     const error = await new SeedkeeperBackup(swapping, state).run().catch((e: unknown) => e);
-    expect(isBackupError(error, 'WRONG_CARD')).toBe(true);
+    expect(isBackupError(error, 'WRONG_CARD'), String(error)).toBe(true);
     expect(state.step).toBe('export-from-master');
     expect(await pubkeys(other, PINS.master!)).toBe(0);
   });
@@ -275,5 +276,33 @@ describe('restore a Satochip from a Seedkeeper, in-process', () => {
     const error = await new SatochipRestore(restoreOpener(slots, { seedkeeper: 'R0', satochip: 'R1' })).run().catch((e: unknown) => e);
     expect(isBackupError(error, 'TARGET_SEEDED')).toBe(true);
     expect(await pubkeys(seedkeeper, PINS.seedkeeper!)).toBe(0);
+  });
+});
+
+describe('APDUs: the flows send the protocol minimum on two readers', () => {
+  const asMinimum = (steps: readonly { command: string; count: number }[]) => steps.map((s) => ({ command: s.command, count: s.count }));
+
+  it('backup of one BIP39 record (240 bytes of ciphertext: 2 pieces)', async () => {
+    const master = await seedkeeperWith('count master', PINS.master!, SAMPLE_SECRETS.slice(0, 1));
+    const backup = await seedkeeperWith('count backup', PINS.backup!);
+    const slots = new InProcessSlots(['R0', 'R1']);
+    slots.insert('R0', master);
+    slots.insert('R1', backup);
+    await new SeedkeeperBackup(readerCardAccess(backupOpener(slots, { master: 'R0', backup: 'R1' }))).run();
+    const minimum = backupOneSecretMinimum(2);
+    expect(foldCommands(slots.sent.get('R0')!)).toEqual(asMinimum(minimum.master));
+    expect(foldCommands(slots.sent.get('R1')!)).toEqual(asMinimum(minimum.backup));
+  });
+
+  it('restore of a Satochip from a seed with plain-or-encrypted rights', async () => {
+    const seedkeeper = await seedkeeperWith('count sk', PINS.seedkeeper!, SAMPLE_SECRETS.slice(0, 1));
+    const satochip = await freshSatochip('count sato', PINS.satochip!);
+    const slots = new InProcessSlots(['R0', 'R1']);
+    slots.insert('R0', seedkeeper);
+    slots.insert('R1', satochip);
+    await new SatochipRestore(restoreOpener(slots, { seedkeeper: 'R0', satochip: 'R1' })).run();
+    const minimum = restoreMinimum();
+    expect(foldCommands(slots.sent.get('R0')!)).toEqual(asMinimum(minimum.seedkeeper));
+    expect(foldCommands(slots.sent.get('R1')!)).toEqual(asMinimum(minimum.satochip));
   });
 });

@@ -54,12 +54,39 @@ export interface CardOpenerOptions<Role extends string> {
 }
 
 const DEFAULT_PRESENT_TIMEOUT_MS = 5 * 60_000;
+/** Openings across every opener of the process: a flow resumed with a new opener never sees an old number again. */
+let openings = 0;
 
-type Attempt<T> = { readonly kind: 'done'; readonly value: T } | { readonly kind: 'wrong'; readonly reason: string };
+type Attempt<T> = { readonly kind: 'done'; readonly value: T } | { readonly kind: 'wrong'; readonly reason: string } | { readonly kind: 'stale' };
+
+/** A card left open between steps (its own reader only): the client, and the session it talks through now. */
+interface OpenCard {
+  readonly client: SatochipClient;
+  /** Increases with every full open (SELECT, channel, PIN) of any role. */
+  readonly generation: number;
+  session: CardSession | null;
+  /** Answers with 9000 in the current piece of work. */
+  answered: number;
+}
+
+/**
+ * The first command to a kept card was refused by the card: its channel may be gone (power loss:
+ * no applet selected, 6986/6D00; re-selected: 9C21; another card: 9C23, or PIN not verified).
+ * Opening it again is always safe (a refused command changed nothing) and tells the real reason.
+ */
+function staleChannel(error: unknown): boolean {
+  return isSatochipError(error);
+}
 
 export class CardOpener<Role extends string> {
   /** Authentikeys seen per role in this flow (to tell the cards apart before any PIN). */
   private readonly seen = new Map<Role, Uint8Array>();
+  /**
+   * With a reader per role, a card stays open between the flow's steps (section 10.2: "open both
+   * cards once"): no SELECT, channel and PIN again. If the card went away meanwhile, its first
+   * command fails on the channel (the card no longer has those keys) and the card is opened again.
+   */
+  private readonly open = new Map<Role, OpenCard>();
 
   constructor(
     private readonly slots: CardSlots,
@@ -72,23 +99,73 @@ export class CardOpener<Role extends string> {
     return readers.size === 1 && Object.keys(this.options.roles).length > 1;
   }
 
-  async withClient<T>(role: Role, expected: Uint8Array | null, work: (client: SatochipClient) => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` with the role's card open. `generation` changes whenever the card had to be opened
+   * again (what the work read in an earlier generation may be out of date). A kept card found stale
+   * at the work's first command is opened again and the work run again: work must send a command
+   * before it changes anything.
+   */
+  async withClient<T>(role: Role, expected: Uint8Array | null, work: (client: SatochipClient, generation: number) => Promise<T>): Promise<T> {
     const card = this.options.roles[role];
+    const sessionOptions = this.options.signal ? { signal: this.options.signal } : {};
     for (;;) {
+      const kept = this.open.get(role);
+      if (kept) {
+        const attempt = await this.slots.withSession<Attempt<T>>(
+          card.reader,
+          async (session) => {
+            kept.session = session;
+            kept.answered = 0;
+            try {
+              return { kind: 'done', value: await work(kept.client, kept.generation) };
+            } catch (error) {
+              this.open.delete(role);
+              if (kept.answered === 0 && staleChannel(error)) return { kind: 'stale' };
+              throw error;
+            } finally {
+              kept.session = null;
+            }
+          },
+          sessionOptions,
+        );
+        if (attempt.kind === 'done') return attempt.value;
+        continue; // open it again
+      }
       await this.waitForProduct(role, card);
+      const link: Pick<OpenCard, 'session' | 'answered'> = { session: null, answered: 0 };
+      const client = new SatochipClient({
+        send: async (command) => {
+          if (!link.session) throw new DriverError('CANCELLED', 'no card session is open', { reader: card.reader });
+          const response = await link.session.send(command);
+          if (response.sw === 0x9000) link.answered += 1;
+          return response;
+        },
+      });
+      const entry: OpenCard = Object.assign(link, { client, generation: ++openings });
       const attempt = await this.slots.withSession<Attempt<T>>(
         card.reader,
         async (session) => {
-          const client = new SatochipClient({ send: (command) => session.send(command) });
-          const identity = await this.identify(client, role, card, expected);
-          if (identity) return { kind: 'wrong', reason: identity };
-          await client.verifyPin(await this.options.pin(role));
-          this.prompt({ kind: 'opened', role, reader: card.reader, message: `${card.title} ready` });
-          return { kind: 'done', value: await work(client) };
+          entry.session = session;
+          try {
+            const identity = await this.identify(client, role, card, expected);
+            if (identity) return { kind: 'wrong', reason: identity };
+            await client.verifyPin(await this.options.pin(role));
+            this.prompt({ kind: 'opened', role, reader: card.reader, message: `${card.title} ready` });
+            if (!this.swapping) this.open.set(role, entry);
+            try {
+              return { kind: 'done', value: await work(client, entry.generation) };
+            } catch (error) {
+              this.open.delete(role);
+              throw error;
+            }
+          } finally {
+            entry.session = null;
+          }
         },
-        this.options.signal ? { signal: this.options.signal } : {},
+        sessionOptions,
       );
       if (attempt.kind === 'done') return attempt.value;
+      if (attempt.kind === 'stale') continue;
       if (!this.swapping) throw new BackupError('WRONG_CARD', `the card on ${card.reader} is not the ${card.title}`, { role, reader: card.reader, reason: attempt.reason });
       await this.waitForRemoval(role, card, `This is not the ${card.title} (${attempt.reason}). Take it off the reader.`);
     }

@@ -17,8 +17,8 @@ import type { ExtendedPublicKey, SatochipClient } from '../../../drivers/satochi
 import { bytesEqual } from '../../../drivers/satochip/bytes.ts';
 import { type SatochipTransfer, SeedkeeperClient } from '../../../drivers/satochip/seedkeeper/client.ts';
 import { authentikeyFingerprint, findPubkeySecret } from '../../../drivers/satochip/seedkeeper/pairing.ts';
-import { exportTrustedPubkey, importEncryptedSeed, importTrustedPubkey } from '../../../drivers/satochip/seedkeeper/satochip-import.ts';
-import { EXPORT_RIGHTS, HALF_WRITTEN_FINGERPRINT, SECRET_TYPE } from '../../../drivers/satochip/seedkeeper/secrets.ts';
+import { importEncryptedSeed, importTrustedPubkey } from '../../../drivers/satochip/seedkeeper/satochip-import.ts';
+import { EXPORT_RIGHTS, HALF_WRITTEN_FINGERPRINT, SECRET_TYPE, type SecretHeader } from '../../../drivers/satochip/seedkeeper/secrets.ts';
 import type { CardOpener } from './card-opener.ts';
 import { BackupError } from './errors.ts';
 
@@ -42,6 +42,10 @@ export interface RestoreState {
   /** How the copy was proved: the derived key compared, or only the Satochip's own fingerprint check (9C34). */
   verifiedBy: 'derived-key' | 'satochip-fingerprint-check' | null;
   satochipKey: ExtendedPublicKey | null;
+  /** The Seedkeeper's headers, and the opening they were read in (current while it stays open). */
+  listed: { readonly generation: number; readonly headers: SecretHeader[] } | null;
+  /** The Satochip opening in which IMPORT ENCRYPTED SECRET succeeded. */
+  importedIn: number | null;
 }
 
 export function newRestoreState(sid: number | null = null): RestoreState {
@@ -56,6 +60,8 @@ export function newRestoreState(sid: number | null = null): RestoreState {
     expectedKey: null,
     verifiedBy: null,
     satochipKey: null,
+    listed: null,
+    importedIn: null,
   };
 }
 
@@ -75,11 +81,18 @@ export class SatochipRestore {
     return this.state;
   }
 
-  private seedkeeper<T>(work: (client: SatochipClient, store: SeedkeeperClient) => Promise<T>): Promise<T> {
-    return this.opener.withClient('seedkeeper', this.state.seedkeeperAuthentikey, (client) => work(client, new SeedkeeperClient(client)));
+  private seedkeeper<T>(work: (client: SatochipClient, store: SeedkeeperClient, headers: () => Promise<SecretHeader[]>) => Promise<T>): Promise<T> {
+    return this.opener.withClient('seedkeeper', this.state.seedkeeperAuthentikey, (client, generation) => {
+      const store = new SeedkeeperClient(client);
+      const headers = async () => {
+        if (this.state.listed?.generation !== generation) this.state.listed = { generation, headers: await store.listHeaders() };
+        return this.state.listed.headers;
+      };
+      return work(client, store, headers);
+    });
   }
 
-  private satochip<T>(work: (client: SatochipClient) => Promise<T>): Promise<T> {
+  private satochip<T>(work: (client: SatochipClient, generation: number) => Promise<T>): Promise<T> {
     return this.opener.withClient('satochip', this.state.satochipAuthentikey, work);
   }
 
@@ -87,8 +100,8 @@ export class SatochipRestore {
     const s = this.state;
     switch (s.step) {
       case 'read-seedkeeper':
-        return this.seedkeeper(async (client, store) => {
-          const seeds = (await store.listHeaders()).filter((h) => h.type === SECRET_TYPE.MASTER_SEED && h.fingerprint !== HALF_WRITTEN_FINGERPRINT);
+        return this.seedkeeper(async (client, _store, listHeaders) => {
+          const seeds = (await listHeaders()).filter((h) => h.type === SECRET_TYPE.MASTER_SEED && h.fingerprint !== HALF_WRITTEN_FINGERPRINT);
           const chosen = s.sid === null ? seeds : seeds.filter((h) => h.sid === s.sid);
           if (chosen.length === 0) throw new BackupError('NOTHING_TO_COPY', s.sid === null ? 'the Seedkeeper holds no master seed' : `the Seedkeeper has no master seed with id ${s.sid}`, { sid: s.sid ?? undefined });
           if (chosen.length > 1) {
@@ -112,13 +125,14 @@ export class SatochipRestore {
           s.step = 'export';
         });
       case 'export':
-        return this.seedkeeper(async (_client, store) => {
-          const headers = await store.listHeaders();
+        return this.seedkeeper(async (_client, store, listHeaders) => {
+          const headers = await listHeaders();
           const satochipKey = s.satochipAuthentikey!;
           let pubkeySid = findPubkeySecret(headers, satochipKey);
           if (pubkeySid === null) {
             // What an interrupted import left (fingerprint 00000000) goes first.
             for (const half of headers.filter((h) => h.fingerprint === HALF_WRITTEN_FINGERPRINT)) await store.deleteSecret(half.sid);
+            s.listed = null;
             pubkeySid = (await store.importSecret({ kind: 'pubkey', publicKey: satochipKey }, { label: `satochip authentikey #${authentikeyFingerprint(satochipKey)}` })).sid;
           }
           s.transfer = await store.exportToSatochip(s.sid!, pubkeySid);
@@ -126,19 +140,22 @@ export class SatochipRestore {
           s.step = 'import';
         });
       case 'import':
-        return this.satochip(async (client) => {
+        return this.satochip(async (client, generation) => {
+          // client.status is from this opening's GET STATUS. An unseeded Satochip takes the trusted
+          // key again whatever it held (section 9 step 4), so no read-back first.
           if (!client.status?.seeded) {
-            const trusted = await exportTrustedPubkey(client);
-            if (!trusted || !bytesEqual(trusted, s.seedkeeperAuthentikey!)) await importTrustedPubkey(client, s.seedkeeperAuthentikey!);
+            await importTrustedPubkey(client, s.seedkeeperAuthentikey!);
             await importEncryptedSeed(client, s.transfer!);
+            s.importedIn = generation;
           }
           // Seeded already: our AC reached the card before it was pulled; verify says whether it is our seed.
           s.step = 'verify';
         });
       case 'verify':
-        return this.satochip(async (client) => {
-          const status = await client.getStatus();
-          if (!status.seeded) {
+        return this.satochip(async (client, generation) => {
+          // Seeded for sure when IMPORT ENCRYPTED SECRET answered in this same opening; else ask.
+          const seeded = s.importedIn === generation || (await client.getStatus()).seeded;
+          if (!seeded) {
             s.step = 'import';
             throw new BackupError('VERIFY_FAILED', 'the Satochip has no seed after the import; run again to import it');
           }

@@ -45,6 +45,7 @@ class OneReader implements CardAccess {
       return work();
     };
     return {
+      session: this.opens.length,
       authentikey: () => step(() => card.authentikey),
       listHeaders: () => step(() => [...card.secrets]),
       importPubkey: (key, label) => step(() => card.add(TYPE_PUBKEY, authentikeyFingerprint(key), label)),

@@ -56,6 +56,8 @@ export interface BackupState {
   exports: Map<number, EncryptedSecret>;
   /** master sid -> fingerprint confirmed on the backup. */
   copied: Map<number, string>;
+  /** Headers last read from each card, and in which opening (still current while the card stays open). */
+  listed: Partial<Record<BackupRole, { readonly session: number; headers: SecretHeader[] }>>;
 }
 
 export function newBackupState(): BackupState {
@@ -68,17 +70,28 @@ export function newBackupState(): BackupState {
     backupKeyOnMaster: null,
     exports: new Map(),
     copied: new Map(),
+    listed: {},
   };
 }
 
 const sameKey = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
 
+/** Deletes what interrupted imports left (fingerprint 00000000), from the card and from `headers`. */
+async function dropHalfWritten(card: SeedkeeperPort, headers: SecretHeader[]): Promise<void> {
+  for (const half of headers.filter((h) => h.fingerprint === HALF_WRITTEN_FINGERPRINT)) {
+    await card.deleteSecret(half.sid);
+    headers.splice(headers.indexOf(half), 1);
+  }
+}
+
 /** The peer's PUBKEY sid on this card; imported (after deleting what an interrupted import left) if missing. */
 async function findOrImportKey(card: SeedkeeperPort, headers: SecretHeader[], key: Uint8Array, label: string): Promise<number> {
   const found = findPubkeySecret(headers, key);
   if (found !== null) return found;
-  for (const half of headers.filter((h) => h.fingerprint === HALF_WRITTEN_FINGERPRINT)) await card.deleteSecret(half.sid);
-  return (await card.importPubkey(key, `${label} #${authentikeyFingerprint(key)}`)).sid;
+  await dropHalfWritten(card, headers);
+  const imported = await card.importPubkey(key, `${label} #${authentikeyFingerprint(key)}`);
+  headers.push(imported);
+  return imported.sid;
 }
 
 export class SeedkeeperBackup {
@@ -112,7 +125,7 @@ export class SeedkeeperBackup {
       case 'read-master':
         return this.access.withCard('master', s.masterAuthentikey, async (master) => {
           const key = await master.authentikey();
-          const headers = await master.listHeaders();
+          const headers = await this.headersOf('master', master);
           const plan = headers.filter((h) => h.type !== TYPE_PUBKEY && h.fingerprint !== HALF_WRITTEN_FINGERPRINT);
           if (plan.length === 0) throw new BackupError('NOTHING_TO_COPY', 'the master card holds no secret to back up');
           s.masterAuthentikey = key;
@@ -124,12 +137,12 @@ export class SeedkeeperBackup {
           const key = await backup.authentikey();
           if (sameKey(key, s.masterAuthentikey!)) throw new BackupError('SAME_CARD', 'the backup card is the master card itself');
           s.backupAuthentikey = key;
-          s.masterKeyOnBackup = await findOrImportKey(backup, await backup.listHeaders(), s.masterAuthentikey!, 'master authentikey');
+          s.masterKeyOnBackup = await findOrImportKey(backup, await this.headersOf('backup', backup), s.masterAuthentikey!, 'master authentikey');
           s.step = 'export-from-master';
         });
       case 'export-from-master':
         return this.access.withCard('master', s.masterAuthentikey, async (master) => {
-          s.backupKeyOnMaster ??= await findOrImportKey(master, await master.listHeaders(), s.backupAuthentikey!, 'backup authentikey');
+          s.backupKeyOnMaster ??= await findOrImportKey(master, await this.headersOf('master', master), s.backupAuthentikey!, 'backup authentikey');
           for (const secret of s.plan) {
             if (s.exports.has(secret.sid) || s.copied.has(secret.sid)) continue;
             s.exports.set(secret.sid, await master.exportEncrypted(secret.sid, s.backupKeyOnMaster));
@@ -147,9 +160,8 @@ export class SeedkeeperBackup {
 
   private async importAll(backup: SeedkeeperPort): Promise<void> {
     const s = this.state;
-    let headers = await backup.listHeaders();
-    for (const half of headers.filter((h) => h.fingerprint === HALF_WRITTEN_FINGERPRINT)) await backup.deleteSecret(half.sid);
-    headers = headers.filter((h) => h.fingerprint !== HALF_WRITTEN_FINGERPRINT);
+    const headers = await this.headersOf('backup', backup);
+    await dropHalfWritten(backup, headers);
     for (const secret of s.plan) {
       if (s.copied.has(secret.sid)) continue;
       if (headers.some((h) => h.type === secret.type && h.fingerprint === secret.fingerprint)) {
@@ -161,14 +173,28 @@ export class SeedkeeperBackup {
       if (imported.fingerprint !== exported.fingerprint) {
         throw new BackupError('FINGERPRINT_MISMATCH', `secret ${secret.sid} arrived with fingerprint ${imported.fingerprint}, expected ${exported.fingerprint}`);
       }
+      headers.push(imported);
       s.copied.set(secret.sid, imported.fingerprint);
       this.report();
     }
     s.step = 'verify';
   }
 
+  /**
+   * A card's headers: read again unless read in this same opening of the card (then they are
+   * current: this flow is the only writer, and keeps the list up to date with its own writes).
+   */
+  private async headersOf(role: BackupRole, card: SeedkeeperPort): Promise<SecretHeader[]> {
+    const known = this.state.listed[role];
+    if (known && known.session === card.session) return known.headers;
+    const headers = await card.listHeaders();
+    this.state.listed[role] = { session: card.session, headers };
+    return headers;
+  }
+
   private async verify(backup: SeedkeeperPort): Promise<void> {
     const s = this.state;
+    // The final check reads the backup card again, whatever we think it holds.
     const headers = await backup.listHeaders();
     const missing = s.plan.filter((p) => !headers.some((h) => h.type === p.type && h.fingerprint === p.fingerprint));
     if (missing.length) {
@@ -184,5 +210,5 @@ export class SeedkeeperBackup {
 
 /** The flow's card access over a CardOpener (readers, prompts, PINs) and the real Seedkeeper client. */
 export function readerCardAccess(opener: CardOpener<BackupRole>): CardAccess {
-  return { withCard: (role, expected, work) => opener.withClient(role, expected, (client) => work(seedkeeperPort(client))) };
+  return { withCard: (role, expected, work) => opener.withClient(role, expected, (client, generation) => work(seedkeeperPort(client, generation))) };
 }

@@ -14,6 +14,8 @@ export { HALF_WRITTEN_FINGERPRINT } from '../../../drivers/satochip/seedkeeper/s
 export type SecretHeader = Pick<CardSecretHeader, 'sid' | 'type' | 'exportRights' | 'fingerprint' | 'label'>;
 
 export interface SeedkeeperPort {
+  /** Which opening of the card this is: headers read under the same number are still current. */
+  readonly session: number;
   authentikey(): Promise<Uint8Array>;
   listHeaders(): Promise<SecretHeader[]>;
   /** Plain import of a peer authentikey as a PUBKEY (0x70) secret. */
@@ -27,9 +29,11 @@ export interface SeedkeeperPort {
 export const TYPE_PUBKEY = SECRET_TYPE.PUBKEY;
 
 /** The port over an opened Seedkeeper client (SELECT seedkeeper, channel, PIN verified). */
-export function seedkeeperPort(card: SatochipClient, store = new SeedkeeperClient(card)): SeedkeeperPort {
+export function seedkeeperPort(card: SatochipClient, session: number, store = new SeedkeeperClient(card)): SeedkeeperPort {
   return {
-    authentikey: () => card.exportAuthentikey(),
+    session,
+    // A Seedkeeper states its authentikey in INIT SC (section 14.6): no APDU needed then.
+    authentikey: async () => card.authentikey ?? card.exportAuthentikey(),
     listHeaders: () => store.listHeaders(),
     async importPubkey(authentikey, label) {
       const stored = await store.importSecret({ kind: 'pubkey', publicKey: authentikey }, { label });

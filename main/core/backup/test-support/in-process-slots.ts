@@ -16,10 +16,13 @@ import type { CardSlots } from '../card-opener.ts';
 export class InProcessSlots implements CardSlots {
   private readonly channels = new Map<string, InProcessChannel>();
   private readonly cards = new Map<string, CardEmulator>();
+  private readonly families = new Map<string, 'seedkeeper' | 'satochip'>();
   private readonly listeners = new Set<(snapshot: ReadersSnapshot) => void>();
   private readonly sessions = new SessionManager((reader) => this.channel(reader));
   private last: ReadersSnapshot;
   private revision = 0;
+  /** Names of the commands sent to each reader, in order. */
+  readonly sent = new Map<string, string[]>();
   /** APDUs each reader's card processed, in order. */
   readonly apdus = new Map<string, number>();
   private pullAt: { reader: string; count: number } | null = null;
@@ -29,7 +32,9 @@ export class InProcessSlots implements CardSlots {
     this.last = this.build();
   }
 
-  insert(reader: string, card: CardEmulator): void {
+  /** `family` defaults to what the emulator is (a wrapped one must say). */
+  insert(reader: string, card: CardEmulator, family: 'seedkeeper' | 'satochip' = card instanceof SeedkeeperEmulator ? 'seedkeeper' : 'satochip'): void {
+    this.families.set(reader, family);
     const slots = this;
     const counted: CardEmulator = {
       atr: card.atr,
@@ -79,7 +84,15 @@ export class InProcessSlots implements CardSlots {
   }
 
   withSession<T>(reader: string, work: (session: CardSession) => Promise<T>, options?: SessionOptions): Promise<T> {
-    return this.sessions.withSession(reader, work, options);
+    return this.sessions.withSession(
+      reader,
+      (session) => {
+        const names = this.sent.get(reader) ?? [];
+        this.sent.set(reader, names);
+        return work({ ...session, send: (command, sendOptions) => (names.push(command.name ?? '?'), session.send(command, sendOptions)) });
+      },
+      options,
+    );
   }
 
   private channel(reader: string): InProcessChannel {
@@ -92,7 +105,7 @@ export class InProcessSlots implements CardSlots {
     const readers: ReaderView[] = this.readerNames.map((name) => {
       const card = this.cards.get(name);
       if (!card) return { name, kind: 'pcsc', card: null };
-      const seedkeeper = card instanceof SeedkeeperEmulator;
+      const seedkeeper = this.families.get(name) === 'seedkeeper';
       return {
         name,
         kind: 'pcsc',
