@@ -30,7 +30,8 @@ export function certificatesFromPem(pem: string): Uint8Array[] {
   return blocks.map((m) => Uint8Array.from(Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64')));
 }
 
-export async function attestOnReader(readers: ReaderService, request: AttestRequest): Promise<AttestResult> {
+/** `readers`: the ReaderService, or anything with its snapshot and sessions (the CLI's test readers). */
+export async function attestOnReader(readers: Pick<ReaderService, 'snapshot' | 'withSession'>, request: AttestRequest): Promise<AttestResult> {
   const view = readers.snapshot().readers.find((r) => r.name === request.reader);
   if (!view) throw new DriverError('NO_READER', 'no such reader', { reader: request.reader });
   const family = view.card?.family;
