@@ -9,18 +9,17 @@
  * The client is first brought to an open, PIN-verified, seeded channel by replaying the recorded
  * setup transcript (steps 1-8).
  */
-import { cbc } from '@noble/ciphers/aes.js';
 import { randomBytes } from '@noble/hashes/utils.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isDriverError } from '../errors.ts';
 import { type CommandApdu, type ResponseApdu, encodeCommand } from '../pcsc/apdu.ts';
-import { concatBytes, readU32, u16, u32 } from './bytes.ts';
 import { SatochipClient } from './client.ts';
 import { getLabelCommand } from './commands.ts';
 import { isSatochipError } from './errors.ts';
 import { deriveSecureChannelKeys } from './secure-channel.ts';
 import { HostReplay, bytes, loadVector } from './test-support/host-replay.ts';
+import { encryptedAnswer, mutate, plainMutation } from './test-support/fuzz-answers.ts';
 
 const setupVector = loadVector('satochip-transcript-setup-seed-sign.json');
 const pinVector = loadVector('satochip-transcript-pin-label-message.json');
@@ -106,50 +105,6 @@ const statusWord = fc.oneof(
 );
 const wireAnswer = fc.record({ data: fc.uint8Array({ maxLength: 300 }), sw: statusWord });
 
-/** Plaintext of a decrypted answer: a mutation of the recorded one, or anything. */
-const plainMutation = fc.oneof(
-  fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
-  fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), value: fc.integer({ min: 1, max: 255 }) }),
-  fc.record({ kind: fc.constant('append' as const), extra: fc.uint8Array({ minLength: 1, maxLength: 40 }) }),
-  fc.record({ kind: fc.constant('random' as const), bytes: fc.uint8Array({ maxLength: 240 }) }),
-  fc.record({ kind: fc.constant('valid' as const) }),
-);
-type PlainMutation = typeof plainMutation extends fc.Arbitrary<infer T> ? T : never;
-
-function mutate(base: Uint8Array, m: PlainMutation): Uint8Array {
-  switch (m.kind) {
-    case 'truncate':
-      return base.slice(0, base.length ? m.at % base.length : 0);
-    case 'flip': {
-      if (base.length === 0) return Uint8Array.of(m.value);
-      const out = Uint8Array.from(base);
-      out[m.at % out.length]! ^= m.value;
-      return out;
-    }
-    case 'append':
-      return concatBytes(base, m.extra);
-    case 'random':
-      return m.bytes;
-    case 'valid':
-      return base;
-  }
-}
-
-/** Answers wrapped commands with `plain` encrypted as the card would (IV counter = command counter + 1). */
-function encryptedAnswer(command: CommandApdu, plainFor: (ins: number) => Uint8Array): ResponseApdu {
-  const apdu = encodeCommand(command);
-  if (apdu[1] !== 0x82) return { data: new Uint8Array(0), sw: 0x9000 };
-  const data = apdu.slice(5);
-  const iv = data.slice(0, 16);
-  const ctLength = (data[16]! << 8) | data[17]!;
-  const inner = cbc(keys.encKey, iv).decrypt(data.slice(18, 18 + ctLength));
-  const plain = plainFor(inner[1]!);
-  if (plain.length === 0) return { data: new Uint8Array(0), sw: 0x9000 };
-  const responseIv = concatBytes(randomBytes(12), u32(readU32(iv, 12) + 1));
-  const ct = cbc(keys.encKey, responseIv).encrypt(plain);
-  return { data: concatBytes(responseIv, u16(ct.length), ct), sw: 0x9000 };
-}
-
 describe('fuzzed card answers only ever give SatochipError / DriverError', () => {
   for (const [name, call] of Object.entries(CALLS)) {
     it(`${name}: any wire answer`, { timeout: 60_000 }, async () => {
@@ -172,7 +127,7 @@ describe('fuzzed card answers only ever give SatochipError / DriverError', () =>
             const apdu = encodeCommand(command);
             const mutation = mutations[i++ % mutations.length]!;
             if (apdu[1] === 0x81) return { data: mutate(INIT_ANSWER, mutation), sw: 0x9000 };
-            return encryptedAnswer(command, (ins) => mutate(VALID_PLAIN[ins] ?? new Uint8Array(0), mutation));
+            return encryptedAnswer(keys, command, (inner) => mutate(VALID_PLAIN[inner[1]!] ?? new Uint8Array(0), mutation));
           });
           await expectOnlyOurErrors(call, client);
         }),

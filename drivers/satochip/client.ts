@@ -410,6 +410,16 @@ export class SatochipClient {
       if (options.resetCache === true || !isSatochipError(error, 'CARD_MEMORY_FULL')) throw error;
       data = await this.exchange(getExtendedKeyCommand(indexes, true));
     }
+    const key = this.checkedExtendedKey(indexes, data);
+    this.currentKey = key;
+    return key;
+  }
+
+  /**
+   * A GET EXTENDED KEY answer (section 5.3, also the Seedkeeper's 6D on a stored seed) as a checked
+   * node: the public key rebuilt from x with sig1, and sig2 verified with this channel's authentikey.
+   */
+  checkedExtendedKey(indexes: readonly number[], data: Uint8Array): ExtendedPublicKey {
     const answer = parseExtendedKeyAnswer(data);
     const publicKeyUncompressed = pointFromX(answer.x, answer.selfSignedMessage, answer.selfSignature);
     if (!publicKeyUncompressed) {
@@ -419,7 +429,7 @@ export class SatochipClient {
       });
     }
     this.requireBinding().verify(answer.authentikeySignedMessage, answer.authentikeySignature, 'GET EXTENDED KEY sig2');
-    const key: ExtendedPublicKey = {
+    return {
       path: formatBip32Path(indexes),
       indexes,
       depth: indexes.length,
@@ -428,8 +438,6 @@ export class SatochipClient {
       publicKeyUncompressed,
       chainCode: answer.chainCode,
     };
-    this.currentKey = key;
-    return key;
   }
 
   /**

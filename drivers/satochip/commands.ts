@@ -56,7 +56,8 @@ export function secretBytes(value: string | Uint8Array, field: string): Uint8Arr
   return bytes;
 }
 
-function command(ins: number, p1: number, p2: number, name: string, data?: Uint8Array, flags: Partial<Pick<CommandApdu, 'sensitive' | 'sensitiveResponse'>> = {}): CommandApdu {
+/** A CLA B0 command; no data field when `data` is empty. */
+export function command(ins: number, p1: number, p2: number, name: string, data?: Uint8Array, flags: Partial<Pick<CommandApdu, 'sensitive' | 'sensitiveResponse'>> = {}): CommandApdu {
   return data && data.length > 0 ? { cla: CLA, ins, p1, p2, data, name, ...flags } : { cla: CLA, ins, p1, p2, name, ...flags };
 }
 

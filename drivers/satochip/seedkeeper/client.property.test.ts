@@ -4,17 +4,16 @@
  * ends with a result, a SatochipError or a DriverError, after a bounded number of APDUs.
  * The client is opened by replaying the master card's first steps of the recorded backup transcript.
  */
-import { cbc } from '@noble/ciphers/aes.js';
 import { randomBytes } from '@noble/hashes/utils.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isDriverError } from '../../errors.ts';
-import { type CommandApdu, type ResponseApdu, encodeCommand } from '../../pcsc/apdu.ts';
-import { concatBytes, readU32, u16, u32 } from '../bytes.ts';
+import type { CommandApdu, ResponseApdu } from '../../pcsc/apdu.ts';
 import { SatochipClient } from '../client.ts';
 import { isSatochipError } from '../errors.ts';
 import { deriveSecureChannelKeys } from '../secure-channel.ts';
 import { HostReplay, bytes, loadVector } from '../test-support/host-replay.ts';
+import { encryptedAnswer, mutate, plainMutation } from '../test-support/fuzz-answers.ts';
 import { SeedkeeperClient } from './client.ts';
 
 const vector = loadVector('seedkeeper-transcript-backup-two-readers.json');
@@ -89,43 +88,6 @@ async function expectOnlyOurErrors(call: Call, store: SeedkeeperClient): Promise
 
 const statusWord = fc.oneof(fc.constantFrom(0x9000, 0x9c08, 0x9c12, 0x9c30, 0x9c31, 0x9c33, 0x9c38, 0x9c21, 0x9c23, 0x6700), fc.integer({ min: 0, max: 0xffff }));
 const wireAnswer = fc.record({ data: fc.uint8Array({ maxLength: 300 }), sw: statusWord });
-const plainMutation = fc.oneof(
-  fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
-  fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), value: fc.integer({ min: 1, max: 255 }) }),
-  fc.record({ kind: fc.constant('random' as const), bytes: fc.uint8Array({ maxLength: 240 }) }),
-  fc.record({ kind: fc.constant('valid' as const) }),
-);
-type PlainMutation = typeof plainMutation extends fc.Arbitrary<infer T> ? T : never;
-
-function mutate(base: Uint8Array, m: PlainMutation): Uint8Array {
-  switch (m.kind) {
-    case 'truncate':
-      return base.slice(0, base.length ? m.at % base.length : 0);
-    case 'flip': {
-      if (base.length === 0) return Uint8Array.of(m.value);
-      const out = Uint8Array.from(base);
-      out[m.at % out.length]! ^= m.value;
-      return out;
-    }
-    case 'random':
-      return m.bytes;
-    case 'valid':
-      return base;
-  }
-}
-
-/** Encrypts `plain` as the card would answer this wrapped command (response IV counter = command's + 1). */
-function encryptedAnswer(command: CommandApdu, plainFor: (innerKey: string) => Uint8Array): ResponseApdu {
-  const data = encodeCommand(command).slice(5);
-  const iv = data.slice(0, 16);
-  const inner = cbc(keys.encKey, iv).decrypt(data.slice(18, 18 + ((data[16]! << 8) | data[17]!)));
-  const plain = plainFor(Buffer.from(inner.slice(1, 4)).toString('hex'));
-  if (plain.length === 0) return { data: new Uint8Array(0), sw: 0x9000 };
-  const responseIv = concatBytes(randomBytes(12), u32(readU32(iv, 12) + 1));
-  const ct = cbc(keys.encKey, responseIv).encrypt(plain);
-  return { data: concatBytes(responseIv, u16(ct.length), ct), sw: 0x9000 };
-}
-
 describe('fuzzed Seedkeeper answers only ever give SatochipError / DriverError', () => {
   for (const [name, call] of Object.entries(CALLS)) {
     it(`${name}: any wire answer`, { timeout: 60_000 }, async () => {
@@ -145,7 +107,7 @@ describe('fuzzed Seedkeeper answers only ever give SatochipError / DriverError',
         fc.asyncProperty(fc.array(plainMutation, { minLength: 1, maxLength: 8 }), async (mutations) => {
           let i = 0;
           const { store } = await openedStore((command) =>
-            encryptedAnswer(command, (key) => mutate(VALID_PLAIN.get(key) ?? new Uint8Array(0), mutations[i++ % mutations.length]!)),
+            encryptedAnswer(keys, command, (inner) => mutate(VALID_PLAIN.get(Buffer.from(inner.slice(1, 4)).toString('hex')) ?? new Uint8Array(0), mutations[i++ % mutations.length]!)),
           );
           await expectOnlyOurErrors(call, store);
         }),

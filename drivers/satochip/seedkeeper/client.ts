@@ -15,10 +15,8 @@
  */
 import { randomBytes } from '@noble/hashes/utils.js';
 import type { CommandApdu } from '../../pcsc/apdu.ts';
-import { parseExtendedKeyAnswer } from '../answers.ts';
-import { formatBip32Path, parseBip32Path } from '../bip32-path.ts';
+import { parseBip32Path } from '../bip32-path.ts';
 import { ByteReader, concatBytes } from '../bytes.ts';
-import { compressPoint, pointFromX } from '../card-signatures.ts';
 import type { ExtendedPublicKey, SatochipClient } from '../client.ts';
 import { SatochipError, badResponse, invalidArgument, isSatochipError } from '../errors.ts';
 import {
@@ -83,15 +81,8 @@ export interface EncryptedSecret {
   readonly fingerprint: string;
 }
 
-/** An encrypted export for a Satochip (section 9 step 3): header already rewritten by the card. */
-export interface SatochipTransfer {
-  readonly sourceSid: number;
-  readonly header: Uint8Array;
-  readonly iv: Uint8Array;
-  readonly ciphertext: Uint8Array;
-  readonly mac: Uint8Array;
-  readonly fingerprint: string;
-}
+/** An encrypted export for a Satochip (section 9 step 3): same parts; the card rewrote the header (fingerprint, subtype, label). */
+export type SatochipTransfer = EncryptedSecret;
 
 export interface ImportOptions {
   readonly label: string;
@@ -281,21 +272,7 @@ export class SeedkeeperClient {
    */
   async getExtendedKey(sid: number, path: string | readonly number[]): Promise<ExtendedPublicKey> {
     const indexes = parseBip32Path(path);
-    const answer = parseExtendedKeyAnswer(await this.exchange(seedkeeperExtendedKeyCommand(indexes, sid)));
-    const publicKeyUncompressed = pointFromX(answer.x, answer.selfSignedMessage, answer.selfSignature);
-    if (!publicKeyUncompressed) {
-      throw new SatochipError('SIGNATURE_INVALID', 'the derived key does not verify its own signature', { command: 'GET EXTENDED KEY', reason: 'sig1 verifies with neither parity of x' });
-    }
-    this.card.verifyAuthentikeySignature(answer.authentikeySignedMessage, answer.authentikeySignature, 'GET EXTENDED KEY sig2');
-    return {
-      path: formatBip32Path(indexes),
-      indexes,
-      depth: indexes.length,
-      childNumber: indexes.at(-1) ?? 0,
-      publicKey: compressPoint(publicKeyUncompressed),
-      publicKeyUncompressed,
-      chainCode: answer.chainCode,
-    };
+    return this.card.checkedExtendedKey(indexes, await this.exchange(seedkeeperExtendedKeyCommand(indexes, sid)));
   }
 
   /** One wrapped command (the client sends it again once after 9C30, section 7.2). */

@@ -7,9 +7,8 @@
 import type { CommandApdu } from '../../pcsc/apdu.ts';
 import { encodeBip32Path } from '../bip32-path.ts';
 import { concatBytes, u16 } from '../bytes.ts';
+import { command } from '../commands.ts';
 import { invalidArgument } from '../errors.ts';
-
-const CLA = 0xb0;
 
 export const SEEDKEEPER_INS = {
   GET_EXTENDED_KEY: 0x6d,
@@ -32,9 +31,6 @@ export const STEP = { INIT: 0x01, UPDATE: 0x02, FINAL: 0x03 } as const;
 /** Section 7.2: the reference client's chunk size for imports (and the card's for exports). */
 export const SECRET_CHUNK = 128;
 
-function command(ins: number, p1: number, p2: number, name: string, data?: Uint8Array, flags: Partial<Pick<CommandApdu, 'sensitive' | 'sensitiveResponse'>> = {}): CommandApdu {
-  return data && data.length > 0 ? { cla: CLA, ins, p1, p2, data, name, ...flags } : { cla: CLA, ins, p1, p2, name, ...flags };
-}
 
 function sidBytes(sid: number, field = 'sid'): Uint8Array {
   if (!Number.isInteger(sid) || sid < 0 || sid > 0xffff) throw invalidArgument(field, 'must be 0..65535');
