@@ -70,6 +70,25 @@ describe('Seedkeeper -> Seedkeeper backup, in-process', () => {
     expect(await pubkeys(master, PINS.master!)).toBe(1);
   });
 
+  it('backing up again copies only what is new on the master (nothing exported twice)', async () => {
+    const master = await seedkeeperWith('again master', PINS.master!, SAMPLE_SECRETS.slice(0, 2));
+    const backup = await seedkeeperWith('again backup', PINS.backup!);
+    const first = new InProcessSlots(['R0', 'R1']);
+    first.insert('R0', master);
+    first.insert('R1', backup);
+    await new SeedkeeperBackup(readerCardAccess(backupOpener(first, { master: 'R0', backup: 'R1' }))).run();
+    await withEmulator(master, PINS.master!, (_c, store) => store.importSecret(SAMPLE_SECRETS[2]!.content, { label: 'added later' }));
+    const second = new InProcessSlots(['R0', 'R1']);
+    second.insert('R0', master);
+    second.insert('R1', backup);
+    const state = await new SeedkeeperBackup(readerCardAccess(backupOpener(second, { master: 'R0', backup: 'R1' }))).run();
+    expect(state.copied.size).toBe(3);
+    expect(second.sent.get('R0')!.filter((n) => n === 'SC EXPORT SECRET encrypted init')).toHaveLength(1);
+    expect(second.sent.get('R1')!.filter((n) => n === 'SC IMPORT SECRET encrypted init')).toHaveLength(1);
+    expect(second.sent.get('R0')!.filter((n) => n.startsWith('SC IMPORT SECRET'))).toHaveLength(0); // already paired
+    expect((await contents(backup, PINS.backup!)).map((x) => x.fingerprint)).toEqual((await contents(master, PINS.master!)).map((x) => x.fingerprint));
+  });
+
   it('one reader: the person is told to swap, a wrong card is refused before any PIN, and the copy completes', async () => {
     const master = await seedkeeperWith('swap master', PINS.master!, SAMPLE_SECRETS);
     const backup = await seedkeeperWith('swap backup', PINS.backup!);

@@ -137,7 +137,12 @@ export class SeedkeeperBackup {
           const key = await backup.authentikey();
           if (sameKey(key, s.masterAuthentikey!)) throw new BackupError('SAME_CARD', 'the backup card is the master card itself');
           s.backupAuthentikey = key;
-          s.masterKeyOnBackup = await findOrImportKey(backup, await this.headersOf('backup', backup), s.masterAuthentikey!, 'master authentikey');
+          const headers = await this.headersOf('backup', backup);
+          // Secrets an earlier backup already copied are neither exported nor imported again.
+          for (const secret of s.plan) {
+            if (headers.some((h) => h.type === secret.type && h.fingerprint === secret.fingerprint)) s.copied.set(secret.sid, secret.fingerprint);
+          }
+          s.masterKeyOnBackup = await findOrImportKey(backup, headers, s.masterAuthentikey!, 'master authentikey');
           s.step = 'export-from-master';
         });
       case 'export-from-master':
