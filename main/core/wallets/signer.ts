@@ -1,0 +1,33 @@
+/**
+ * What a wallet needs from a card, whatever its family: public nodes on BIP32 paths and ECDSA
+ * signatures over 32-byte digests. Each family implements it over its own client inside one card
+ * session (the PIN already verified); wallets never see APDUs or family-specific calls.
+ */
+import type { CardFamily } from '../../../drivers/card.ts';
+
+export interface PublicNode {
+  readonly path: string;
+  /** 33 bytes, compressed. */
+  readonly publicKey: Uint8Array;
+  readonly chainCode: Uint8Array;
+}
+
+export interface DigestSignature {
+  /** 64 bytes r || s, s low (BIP62 / EIP-2). */
+  readonly signature: Uint8Array;
+  /** 0..3, for the low-S signature (Ethereum v = 27 + id, or EIP-155 / typed-tx y-parity). */
+  readonly recoveryId: number;
+  /** 33 bytes: the key that signed, already checked against the signature by the driver. */
+  readonly publicKey: Uint8Array;
+}
+
+export interface CardSigner {
+  readonly family: CardFamily;
+  /** BIP340 Schnorr (taproot key-path) signing; a Satochip cannot (ECDSA only). */
+  readonly schnorr: boolean;
+  node(path: string): Promise<PublicNode>;
+  /** BIP32 serialisation of `path` with `version` (default xpub 0x0488b21e). */
+  xpub(path: string, version?: number): Promise<string>;
+  /** ECDSA over `digest` exactly as given (no hashing), verified, low S. */
+  signDigest(path: string, digest: Uint8Array): Promise<DigestSignature>;
+}
