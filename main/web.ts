@@ -79,6 +79,45 @@ export function resolveStaticPath(root: string, urlPath: string): string | null 
   return resolved;
 }
 
+/**
+ * One GET/HEAD of a file under `root` with the security headers, for a loopback server on `port`
+ * (Host checked). `allow` narrows which paths this origin serves.
+ */
+export async function serveStaticFile(
+  request: http.IncomingMessage,
+  response: http.ServerResponse,
+  options: { readonly root: string; readonly port: number; readonly csp: string; readonly allow?: (urlPath: string) => boolean; readonly index?: string },
+): Promise<void> {
+  const headers: http.OutgoingHttpHeaders = {
+    'Content-Security-Policy': options.csp,
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+    'Cross-Origin-Opener-Policy': 'same-origin',
+    'Cross-Origin-Resource-Policy': 'same-origin',
+    'Cache-Control': 'no-store',
+  };
+  if (!hostAllowed(request.headers.host, options.port)) {
+    response.writeHead(403, { ...headers, 'Content-Type': 'text/plain' }).end('forbidden host');
+    return;
+  }
+  if (request.method !== 'GET' && request.method !== 'HEAD') {
+    response.writeHead(405, { ...headers, Allow: 'GET, HEAD' }).end();
+    return;
+  }
+  const urlPath = (request.url ?? '/').split('?')[0]!.split('#')[0]!;
+  const wanted = urlPath === '/' && options.index ? `/${options.index}` : urlPath;
+  const file = options.allow && !options.allow(wanted) ? null : resolveStaticPath(options.root, wanted);
+  const info = file ? await stat(file).catch(() => null) : null;
+  if (!file || !info?.isFile()) {
+    response.writeHead(404, { ...headers, 'Content-Type': 'text/plain' }).end('not found');
+    return;
+  }
+  const type = MIME[path.extname(file)] ?? 'application/octet-stream';
+  response.writeHead(200, { ...headers, 'Content-Type': type, 'Content-Length': info.size });
+  if (request.method === 'HEAD') response.end();
+  else createReadStream(file).pipe(response);
+}
+
 export interface WebServerOptions {
   readonly core: TapdeskCore;
   readonly rendererDir: string;
@@ -104,32 +143,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   });
 
   async function serveStatic(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
-    const headers: http.OutgoingHttpHeaders = {
-      'Content-Security-Policy': browserModeCsp(port),
-      'X-Content-Type-Options': 'nosniff',
-      'Referrer-Policy': 'no-referrer',
-      'Cross-Origin-Opener-Policy': 'same-origin',
-      'Cross-Origin-Resource-Policy': 'same-origin',
-      'Cache-Control': 'no-store',
-    };
-    if (!hostAllowed(request.headers.host, port)) {
-      response.writeHead(403, { ...headers, 'Content-Type': 'text/plain' }).end('forbidden host');
-      return;
-    }
-    if (request.method !== 'GET' && request.method !== 'HEAD') {
-      response.writeHead(405, { ...headers, Allow: 'GET, HEAD' }).end();
-      return;
-    }
-    const file = resolveStaticPath(options.rendererDir, request.url ?? '/');
-    const info = file ? await stat(file).catch(() => null) : null;
-    if (!file || !info?.isFile()) {
-      response.writeHead(404, { ...headers, 'Content-Type': 'text/plain' }).end('not found');
-      return;
-    }
-    const type = MIME[path.extname(file)] ?? 'application/octet-stream';
-    response.writeHead(200, { ...headers, 'Content-Type': type, 'Content-Length': info.size });
-    if (request.method === 'HEAD') response.end();
-    else createReadStream(file).pipe(response);
+    await serveStaticFile(request, response, { root: options.rendererDir, port, csp: browserModeCsp(port) });
   }
 
   const sockets = new Set<WebSocket>();

@@ -9,7 +9,7 @@
  *   main -> page  { id, envelope }            the answer to request `id`
  *   main -> page  { event, payload }          a pushed event
  */
-import { type BridgeTransport, type EventName, type MethodName, type TapdeskApi, BridgeError, createTapdeskApi } from './contract.ts';
+import { type BridgeTransport, type EventName, type TapdeskApi, BridgeError, createTapdeskApi } from './contract.ts';
 
 export const WS_PATH = '/bridge';
 export const WS_PROTOCOL = 'tapdesk.v1';
@@ -20,7 +20,13 @@ export function readTokenFromFragment(hash: string): string | null {
   return match ? match[1]! : null;
 }
 
-export function createWebSocketTransport(url: string, token: string): BridgeTransport {
+/** A JSON-frame WebSocket transport for any method table (the app's, or the approval window's). */
+export interface JsonSocketTransport extends BridgeTransport {
+  invoke(method: string, payload: unknown): Promise<unknown>;
+}
+
+/** A JSON-frame WebSocket transport; `protocols` carry the protocol name and the credentials. */
+export function createWebSocketTransport(url: string, protocols: readonly string[]): JsonSocketTransport {
   let nextId = 1;
   const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: unknown) => void }>();
   const listeners = new Map<EventName, Set<(payload: unknown) => void>>();
@@ -31,7 +37,7 @@ export function createWebSocketTransport(url: string, token: string): BridgeTran
     if (socket && socket.readyState === WebSocket.OPEN) return Promise.resolve(socket);
     if (opening) return opening;
     opening = new Promise<WebSocket>((resolve, reject) => {
-      const ws = new WebSocket(url, [WS_PROTOCOL, TOKEN_PROTOCOL_PREFIX + token]);
+      const ws = new WebSocket(url, [...protocols]);
       ws.onopen = () => {
         socket = ws;
         opening = null;
@@ -68,7 +74,7 @@ export function createWebSocketTransport(url: string, token: string): BridgeTran
   };
 
   return {
-    async invoke(method: MethodName, payload: unknown) {
+    async invoke(method: string, payload: unknown) {
       const ws = await open();
       const id = nextId++;
       return new Promise((resolve, reject) => {
@@ -107,5 +113,5 @@ export function createBrowserModeApi(location: Location, history: History, stora
     history.replaceState(null, '', location.pathname + location.search);
   }
   const url = `ws://${location.host}${WS_PATH}`;
-  return createTapdeskApi(createWebSocketTransport(url, token));
+  return createTapdeskApi(createWebSocketTransport(url, [WS_PROTOCOL, TOKEN_PROTOCOL_PREFIX + token]));
 }
