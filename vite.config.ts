@@ -59,6 +59,13 @@ export default defineConfig(({ mode }) => ({
     cssCodeSplit: false,
     target: 'es2022',
     reportCompressedSize: true,
+    // Two pages: the app, and the approval window (its own origin in browser mode, its own window in Electron).
+    rollupOptions: {
+      input: {
+        index: fileURLToPath(new URL('./renderer/index.html', import.meta.url)),
+        approval: fileURLToPath(new URL('./renderer/approval.html', import.meta.url)),
+      },
+    },
   },
   server: {
     host: '127.0.0.1',

@@ -8,11 +8,38 @@ import { BridgeError, type BridgeErrorView, type Envelope, unwrapEnvelope } from
 
 export type ApprovalKindView = 'btc-psbt' | 'eth-transaction' | 'eth-personal-sign' | 'eth-typed-data' | 'seed-display';
 
-/** The request as main decoded it; `view` is plain data whose shape depends on `kind`. */
+/**
+ * What the approval window shows, built by main from its own decoding of the request (the window
+ * renders it as given, it decodes nothing): title, warnings first, then sections of label/value rows.
+ */
+export interface ApprovalDisplay {
+  /** e.g. "Send bitcoin (regtest)". */
+  readonly title: string;
+  /** e.g. "Satochip on ACS ACR1252 - demo card". */
+  readonly subtitle?: string;
+  readonly warnings: readonly { readonly severity: 'caution' | 'danger'; readonly text: string }[];
+  readonly sections: readonly {
+    readonly heading: string;
+    readonly rows: readonly {
+      readonly label: string;
+      readonly value: string;
+      /** Addresses, hashes, hex: monospace and wrapped anywhere. */
+      readonly mono?: boolean;
+      /** `change`: proved to come back to this card; `warning`: look twice. */
+      readonly tone?: 'normal' | 'change' | 'warning';
+    }[];
+  }[];
+  /** The approve button's words, e.g. "Sign and broadcast". */
+  readonly action: string;
+  /** What to do with the card, e.g. "Keep the card on the reader until signing finishes." */
+  readonly cardHint: string;
+}
+
+/** The request as main decoded it. */
 export interface ApprovalRequestView {
   readonly id: string;
   readonly kind: ApprovalKindView;
-  readonly view: unknown;
+  readonly view: ApprovalDisplay;
   readonly needsPin: boolean;
   /** Milliseconds since the epoch. */
   readonly expiresAt: number;
