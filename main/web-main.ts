@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { createCore } from './core/app-core.ts';
 import type { DemoPolicy } from './core/readers.ts';
 import { chromiumAppArgs, electronStatus, findChromium, projectRoot } from './runtime.ts';
+import { startApprovalServer } from './approval-web.ts';
 import { startWebServer } from './web.ts';
 
 const { values } = parseArgs({
@@ -40,9 +41,25 @@ const server = await startWebServer({
   port: values.port ? Number(values.port) : 0,
 });
 
+const approvalServer = await startApprovalServer({ broker: core.approvals, rendererDir: path.join(root, 'dist', 'renderer') });
+
 console.log(`Tapdesk is running in browser mode (${reason}).`);
 const chromium = findChromium();
 const display = Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY);
+
+// Approval windows: a Chromium app window on the approval origin where there is a display; the
+// address also goes to stdout (`TAPDESK_APPROVAL {json}`) for test harnesses. The app's page never
+// sees it: its id and one-time token exist only here, in that window and on this console.
+core.approvals.attachWindows({
+  open: ({ request, token }) => {
+    const url = approvalServer.urlFor(request.id, token);
+    console.log(`TAPDESK_APPROVAL ${JSON.stringify({ id: request.id, kind: request.kind, url })}`);
+    if (!values['no-open'] && !process.env.CI && chromium && display) {
+      const profile = mkdtempSync(path.join(os.tmpdir(), 'tapdesk-approval-'));
+      spawn(chromium, chromiumAppArgs(url, profile), { stdio: 'ignore', detached: true }).unref();
+    }
+  },
+});
 const open = !values['no-open'] && !process.env.CI && chromium !== null && display;
 if (open && chromium) {
   const profile = mkdtempSync(path.join(os.tmpdir(), 'tapdesk-chromium-'));
@@ -61,6 +78,7 @@ async function stop(): Promise<void> {
   if (stopping) return;
   stopping = true;
   await server.close();
+  await approvalServer.close();
   await core.close();
   process.exit(0);
 }

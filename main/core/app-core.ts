@@ -2,11 +2,14 @@
  * The core every front end shares (Electron, browser mode, CLI). No Electron import here.
  */
 import type { AppInfo } from '../../preload/contract.ts';
+import { ApprovalBroker } from './approvals/broker.ts';
 import { ReaderService, type ReaderServiceOptions } from './readers.ts';
 
 export interface TapdeskCore {
   appInfo(): AppInfo;
   readonly readers: ReaderService;
+  /** Every signature waits here for its approval window (the front end attaches the windows). */
+  readonly approvals: ApprovalBroker;
   close(): Promise<void>;
 }
 
@@ -31,6 +34,7 @@ export async function createCore(options: CoreOptions): Promise<TapdeskCore> {
       notices: [...notices, ...readers.notices()],
     }),
     readers,
+    approvals: new ApprovalBroker(),
     close: () => readers.close(),
   };
 }

@@ -73,3 +73,14 @@ describe('ApprovalBroker', () => {
     expect(await a.decision).toEqual({ approved: true, pin: null });
   });
 });
+
+describe('ApprovalBroker without a front end', () => {
+  it('cancels a request at once when no approval window can be shown (nothing can approve it)', async () => {
+    const b = new ApprovalBroker();
+    expect(await b.request('btc-psbt', {}, true).decision).toEqual({ approved: false, reason: 'cancelled' });
+    const opened: string[] = [];
+    b.attachWindows({ open: (a) => opened.push(a.request.id) });
+    const later = b.request('btc-psbt', {}, true);
+    expect(opened).toEqual([later.id]);
+  });
+});

@@ -59,14 +59,18 @@ export interface OpenApproval<View> {
   readonly token: string;
 }
 
-export interface ApprovalBrokerOptions {
+/** The front end's side: show and close approval windows. */
+export interface ApprovalWindows {
+  /** Show the approval window for this request (main opens it with the token). */
+  open(approval: OpenApproval<unknown>): void;
+  /** The request ended (decided, expired, cancelled): close its window. */
+  close?(id: string): void;
+}
+
+export interface ApprovalBrokerOptions extends Partial<ApprovalWindows> {
   /** Default 5 minutes. */
   readonly ttlMs?: number;
   readonly now?: () => number;
-  /** Show the approval window for this request (main opens it with the token). */
-  readonly open?: (approval: OpenApproval<unknown>) => void;
-  /** The request ended (decided, expired, cancelled): close its window. */
-  readonly close?: (id: string) => void;
 }
 
 interface Pending {
@@ -85,7 +89,16 @@ export class ApprovalBroker {
   private readonly pending = new Map<string, Pending>();
   private readonly ended = new Map<string, ApprovalDecision>();
 
-  constructor(private readonly options: ApprovalBrokerOptions = {}) {}
+  private windows: ApprovalWindows | null;
+
+  constructor(private readonly options: ApprovalBrokerOptions = {}) {
+    this.windows = options.open ? { open: options.open, ...(options.close ? { close: options.close } : {}) } : null;
+  }
+
+  /** The front end that shows approval windows (Electron windows, browser-mode pages). */
+  attachWindows(windows: ApprovalWindows): void {
+    this.windows = windows;
+  }
 
   /**
    * Registers a request and opens its approval window. `decision` settles once: approved (with
@@ -101,7 +114,11 @@ export class ApprovalBroker {
     const timer = setTimeout(() => this.end(id, { approved: false, reason: 'expired' }), request.expiresAt - now);
     timer.unref?.();
     this.pending.set(id, { request, token, settle, timer });
-    this.options.open?.({ request, token: token.toString('hex') });
+    if (!this.windows) {
+      this.end(id, { approved: false, reason: 'cancelled' });
+      return { id, decision };
+    }
+    this.windows.open({ request, token: token.toString('hex') });
     return { id, decision };
   }
 
@@ -162,7 +179,7 @@ export class ApprovalBroker {
     this.ended.set(id, decision.approved ? { approved: true, pin: null } : decision); // never keep a PIN
     if (this.ended.size > REMEMBERED_ENDED) this.ended.delete(this.ended.keys().next().value!);
     pending.settle(decision);
-    this.options.close?.(id);
+    this.windows?.close?.(id);
   }
 
   private now(): number {
