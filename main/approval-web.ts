@@ -12,10 +12,9 @@ import type http from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { approvalValidators, isApprovalMethodName } from '../preload/approval-contract.ts';
 import { APPROVAL_ID_PREFIX, APPROVAL_TOKEN_PREFIX, APPROVAL_WS_PATH, APPROVAL_WS_PROTOCOL } from '../preload/approval-web-bridge.ts';
-import { BridgeError, type BridgeErrorView, type Envelope } from '../preload/contract.ts';
-import { type ApprovalBroker, isApprovalError } from './core/approvals/broker.ts';
+import type { ApprovalBroker } from './core/approvals/broker.ts';
+import { approvalDispatch } from './ipc/approval-handlers.ts';
 import { MAX_MESSAGE_BYTES, hostAllowed, originAllowed, serveStaticFile } from './web.ts';
 
 export const APPROVAL_PAGE = 'approval.html';
@@ -44,15 +43,6 @@ export interface ApprovalServer {
   /** The address of the approval page for one request (id and token in the fragment). */
   urlFor(id: string, token: string): string;
   close(): Promise<void>;
-}
-
-function errorView(error: unknown): BridgeErrorView {
-  if (error instanceof BridgeError) return error.toView();
-  if (isApprovalError(error)) {
-    const code = error.code === 'APPROVAL_FORBIDDEN' ? 'FORBIDDEN' : error.code === 'INVALID_PIN' ? 'INVALID_REQUEST' : 'CANCELLED';
-    return { code, message: error.message };
-  }
-  return { code: 'INTERNAL', message: 'internal error in the main process' };
 }
 
 export async function startApprovalServer(options: { readonly broker: ApprovalBroker; readonly rendererDir: string; readonly port?: number }): Promise<ApprovalServer> {
@@ -97,26 +87,7 @@ export async function startApprovalServer(options: { readonly broker: ApprovalBr
       ws.close(1003, 'malformed frame');
       return;
     }
-    let envelope: Envelope<unknown>;
-    try {
-      if (!isApprovalMethodName(frame.method)) throw new BridgeError('UNKNOWN_METHOD', 'the approval window can only read, approve or reject its request');
-      const method = frame.method;
-      if (method === 'approval.get') {
-        approvalValidators['approval.get'](frame.payload);
-        const request = broker.get(credentials.id, credentials.token);
-        envelope = { ok: true, result: { id: request.id, kind: request.kind, view: request.view, needsPin: request.needsPin, expiresAt: request.expiresAt } };
-      } else if (method === 'approval.approve') {
-        const { pin } = approvalValidators['approval.approve'](frame.payload);
-        broker.approve(credentials.id, credentials.token, pin);
-        envelope = { ok: true, result: { done: true } };
-      } else {
-        approvalValidators['approval.reject'](frame.payload);
-        broker.reject(credentials.id, credentials.token);
-        envelope = { ok: true, result: { done: true } };
-      }
-    } catch (error) {
-      envelope = { ok: false, error: errorView(error) };
-    }
+    const envelope = approvalDispatch(broker, credentials, frame.method, frame.payload);
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ id: frame.id, envelope }));
   }
 

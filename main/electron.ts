@@ -9,11 +9,15 @@ import { app, BrowserWindow, ipcMain, protocol, session, type IpcMainInvokeEvent
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { METHOD_NAMES, type ReadersSnapshot } from '../preload/contract.ts';
+import { APPROVAL_METHOD_NAMES } from '../preload/approval-contract.ts';
+import { approvalChannel } from '../preload/approval-expose.ts';
 import { eventChannel, methodChannel } from '../preload/expose.ts';
 import { createCore, type TapdeskCore } from './core/app-core.ts';
 import { createHandlers } from './ipc/handlers.ts';
+import { ApprovalWindowBindings } from './electron/approval-guard.ts';
 import { type SenderInfo, guardedDispatch } from './electron/ipc-guard.ts';
 import {
+  APP_APPROVAL_URL,
   APP_INDEX_URL,
   APP_SCHEME,
   APP_SCHEME_PRIVILEGES,
@@ -32,6 +36,9 @@ import {
 const DIST = path.resolve(__dirname, '..');
 const RENDERER_ROOT = path.join(DIST, 'renderer');
 const PRELOAD_PATH = path.join(DIST, 'preload', 'index.cjs');
+const APPROVAL_PRELOAD_PATH = path.join(DIST, 'preload', 'approval.cjs');
+/** How long the approval window stays after a decision, so the person sees it taken. */
+const APPROVAL_CLOSE_DELAY_MS = 1500;
 const CLOSE_TIMEOUT_MS = 3000;
 
 // Before `ready`: every renderer sandboxed, and app:// registered as a standard secure scheme.
@@ -42,6 +49,7 @@ let mainWindow: BrowserWindow | null = null;
 let core: TapdeskCore | null = null;
 let stopForwarding: (() => void) | null = null;
 let quitState: 'running' | 'closing' | 'closed' = 'running';
+const approvalWindows = new ApprovalWindowBindings();
 
 // Every WebContents (windows, DevTools, anything a page might try to create): no navigation, no new
 // windows, no <webview>.
@@ -111,6 +119,63 @@ function registerIpc(current: TapdeskCore): void {
   }
 }
 
+/**
+ * Approval windows: one per request, its own preload (read / approve / reject only), bound to the
+ * request by its WebContents. Closing it rejects the request.
+ */
+function registerApprovals(current: TapdeskCore): void {
+  for (const method of APPROVAL_METHOD_NAMES) {
+    ipcMain.handle(approvalChannel(method), (event, payload: unknown) => {
+      let sender = null;
+      try {
+        const frame = event.senderFrame;
+        sender = frame ? { webContentsId: event.sender.id, frameUrl: frame.url, isMainFrame: frame.parent === null } : null;
+      } catch {
+        sender = null;
+      }
+      return approvalWindows.dispatch(current.approvals, sender, method, payload);
+    });
+  }
+  current.approvals.attachWindows({
+    open: ({ request, token }) => {
+      const window = new BrowserWindow({
+        width: 720,
+        height: 760,
+        title: 'Tapdesk - approve',
+        show: false,
+        autoHideMenuBar: true,
+        alwaysOnTop: true,
+        ...(mainWindow && !mainWindow.isDestroyed() ? { parent: mainWindow } : {}),
+        webPreferences: hardenedWebPreferences({
+          preloadPath: APPROVAL_PRELOAD_PATH,
+          production: isProduction(app.isPackaged, process.env.NODE_ENV),
+        }),
+      });
+      const contentsId = window.webContents.id;
+      approvalWindows.bind(contentsId, { id: request.id, token });
+      window.once('ready-to-show', () => window.show());
+      window.on('closed', () => {
+        const binding = approvalWindows.unbind(contentsId);
+        if (binding) {
+          try {
+            current.approvals.reject(binding.id, binding.token);
+          } catch {
+            // Already decided or expired.
+          }
+        }
+      });
+      void window.loadURL(APP_APPROVAL_URL);
+    },
+    close: (id) => {
+      const contentsId = approvalWindows.contentsOf(id);
+      if (contentsId === undefined) return;
+      approvalWindows.unbind(contentsId);
+      const window = BrowserWindow.getAllWindows().find((w) => !w.isDestroyed() && w.webContents.id === contentsId);
+      if (window) setTimeout(() => !window.isDestroyed() && window.close(), APPROVAL_CLOSE_DELAY_MS);
+    },
+  });
+}
+
 function sendReadersChanged(snapshot: ReadersSnapshot): void {
   const contents = mainWindow && !mainWindow.isDestroyed() ? mainWindow.webContents : null;
   if (!contents || contents.isDestroyed() || !isTrustedSender(contents.getURL(), true)) return;
@@ -145,6 +210,7 @@ async function start(): Promise<void> {
   lockDownSession();
   core = await createCore({ mode: 'electron' });
   registerIpc(core);
+  registerApprovals(core);
   stopForwarding = core.readers.onChange(sendReadersChanged);
   createWindow();
   app.on('activate', () => {

@@ -39,7 +39,7 @@ if (want('preload')) {
   await build({
     ...common,
     packages: undefined,
-    entryPoints: { 'preload/index': 'preload/index.ts' },
+    entryPoints: { 'preload/index': 'preload/index.ts', 'preload/approval': 'preload/approval.ts' },
     outdir: 'dist',
     format: 'cjs',
     platform: 'node',

@@ -20,6 +20,8 @@ export const APP_SCHEME = 'app';
 export const APP_HOST = 'tapdesk';
 export const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
 export const APP_INDEX_URL = `${APP_ORIGIN}/index.html`;
+/** The approval window's page (its own window and preload, bound to one request). */
+export const APP_APPROVAL_URL = `${APP_ORIGIN}/approval.html`;
 
 /**
  * Privileges for `protocol.registerSchemesAsPrivileged`: a standard, secure origin (so 'self' in
