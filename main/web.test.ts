@@ -208,7 +208,7 @@ describe('the browser-mode server', () => {
     expect(server.token).toMatch(/^[0-9a-f]{64}$/);
   });
 
-  it('answers readers.list with the demo reader and its identified test card', async () => {
+  it('answers readers.list with the demo reader and its identified demo Satochip', async () => {
     const ws = await connected();
     let snapshot: ReadersSnapshot | undefined;
     const deadline = Date.now() + 5000;
@@ -222,7 +222,8 @@ describe('the browser-mode server', () => {
     expect(snapshot!.readers.map((r) => r.name)).toEqual([DEMO_READER_NAME]);
     const reader = snapshot!.readers[0]!;
     expect(reader.kind).toBe('demo');
-    expect(reader.card).toMatchObject({ status: 'identified', family: 'test', product: 'Tapdesk test card' });
+    expect(reader.card).toMatchObject({ status: 'identified', family: 'satochip', product: 'Satochip' });
+    expect(reader.card!.details).toMatchObject({ 'setup done': 'yes', seeded: 'yes' });
     expect(snapshot!.service).toBe('unavailable');
     ws.close();
   });
@@ -232,7 +233,7 @@ describe('the browser-mode server', () => {
     const info = await request(ws, 1, 'app.info');
     expect(info).toMatchObject({ ok: true, result: { name: 'Tapdesk', mode: 'browser' } });
     const card = await request(ws, 2, 'card.identify', { reader: DEMO_READER_NAME });
-    expect(card).toMatchObject({ ok: true, result: { status: 'identified', product: 'Tapdesk test card' } });
+    expect(card).toMatchObject({ ok: true, result: { status: 'identified', product: 'Satochip' } });
     const missing = await request(ws, 3, 'card.identify', { reader: 'No such reader' });
     expect(missing).toMatchObject({ ok: false, error: { code: 'NO_READER' } });
     ws.close();

@@ -3,6 +3,7 @@
  */
 import type { AppInfo } from '../../preload/contract.ts';
 import { ApprovalBroker } from './approvals/broker.ts';
+import { createDemoWalletCard } from './demo/demo-card.ts';
 import { ReaderService, type ReaderServiceOptions } from './readers.ts';
 
 export interface TapdeskCore {
@@ -23,7 +24,13 @@ export interface CoreOptions extends ReaderServiceOptions {
 export const APP_VERSION = '0.1.0';
 
 export async function createCore(options: CoreOptions): Promise<TapdeskCore> {
-  const readers = new ReaderService(options);
+  // The demo reader holds an emulated Satochip, set up and seeded (demo-card.ts), unless told otherwise.
+  let demoCard = options.demoCard;
+  if (!demoCard && options.demo !== 'off') {
+    const card = await createDemoWalletCard();
+    demoCard = () => card;
+  }
+  const readers = new ReaderService({ ...options, ...(demoCard ? { demoCard } : {}) });
   await readers.start();
   const notices = [...(options.notices ?? [])];
   return {
