@@ -81,6 +81,18 @@ export type BridgeErrorCode =
   | 'TRANSMIT_FAILED'
   | 'BAD_RESPONSE'
   | 'CONNECT_FAILED'
+  /** A wrong PIN: the message says how many tries are left. Never retried. */
+  | 'PIN_INVALID'
+  /** The PIN is blocked (the PUK unblocks it). */
+  | 'PIN_BLOCKED'
+  /** The card refused or answered badly (its message says what). */
+  | 'CARD_ERROR'
+  /** The approval window rejected the request, or it expired / was cancelled: nothing was signed. */
+  | 'REJECTED'
+  /** The request itself is wrong (address, amount, network, transaction): refused before any card command. */
+  | 'INVALID_INPUT'
+  /** The chain backend could not be reached or refused (timeout, HTTP error, broadcast rejected). */
+  | 'BACKEND_ERROR'
   | 'INTERNAL';
 
 export const BRIDGE_ERROR_CODES: readonly BridgeErrorCode[] = [
@@ -97,6 +109,12 @@ export const BRIDGE_ERROR_CODES: readonly BridgeErrorCode[] = [
   'TRANSMIT_FAILED',
   'BAD_RESPONSE',
   'CONNECT_FAILED',
+  'PIN_INVALID',
+  'PIN_BLOCKED',
+  'CARD_ERROR',
+  'REJECTED',
+  'INVALID_INPUT',
+  'BACKEND_ERROR',
   'INTERNAL',
 ];
 

@@ -1,6 +1,10 @@
 /** Maps any error thrown below the bridge onto the bridge's closed code list. */
 import { BridgeError, isBridgeErrorCode } from '../../preload/contract.ts';
 import { isDriverError } from '../../drivers/errors.ts';
+import { isSatochipError } from '../../drivers/satochip/errors.ts';
+import { isApprovalError } from '../core/approvals/broker.ts';
+import { isBackupError } from '../core/backup/errors.ts';
+import { isEthError } from '../core/wallets/eth/errors.ts';
 
 export function toBridgeError(error: unknown): BridgeError {
   if (error instanceof BridgeError) return error;
@@ -8,6 +12,19 @@ export function toBridgeError(error: unknown): BridgeError {
     const code = error.code === 'BAD_APDU' ? 'INTERNAL' : error.code;
     return new BridgeError(isBridgeErrorCode(code) ? code : 'INTERNAL', error.message, error.hint);
   }
+  if (isSatochipError(error)) {
+    if (error.code === 'PIN_INVALID') return new BridgeError('PIN_INVALID', `wrong PIN, ${error.info.triesLeft ?? '?'} tries left`, 'Check the PIN; it is never retried automatically.');
+    if (error.code === 'PIN_BLOCKED') return new BridgeError('PIN_BLOCKED', 'the PIN is blocked', 'Unblock it with the PUK.');
+    if (error.code === 'INVALID_ARGUMENT') return new BridgeError('INVALID_INPUT', error.message);
+    return new BridgeError('CARD_ERROR', error.message);
+  }
+  if (isApprovalError(error)) return new BridgeError(error.code === 'INVALID_PIN' ? 'INVALID_INPUT' : 'REJECTED', error.message);
+  if (isEthError(error)) {
+    const fromCard = error.code === 'BAD_CARD_KEY' || error.code === 'BAD_SIGNATURE' || error.code === 'SIGNER_MISMATCH';
+    const fromChain = error.code === 'BAD_CHAIN_DATA' || error.code === 'TRANSACTION_REVERTED';
+    return new BridgeError(fromCard ? 'CARD_ERROR' : fromChain ? 'BACKEND_ERROR' : 'INVALID_INPUT', error.message);
+  }
+  if (isBackupError(error)) return new BridgeError('CARD_ERROR', error.message);
   // Unknown failures are not described to the renderer beyond a generic message (no stack, no paths).
   return new BridgeError('INTERNAL', 'internal error in the main process');
 }
