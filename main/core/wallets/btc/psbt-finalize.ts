@@ -1,0 +1,72 @@
+/**
+ * The last steps of a PSBT: finalize every input (witness from its signature) and extract the network
+ * transaction, its hex and txid. An input without its signature is PSBT_NOT_FINALIZABLE (checked for
+ * every input before any is changed); a fee rate above the absurd rate is FEE_RATE_ABSURD.
+ */
+import type { Psbt, Transaction } from 'bitcoinjs-lib';
+import { BtcError, reasonOf } from './errors.ts';
+import { ABSURD_FEE_RATE, feeRateOf } from './fees.ts';
+import { inputUtxo } from './psbt-ownership.ts';
+import { unsignedTransaction } from './psbt-tx.ts';
+
+export interface ExtractedTransaction {
+  readonly hex: string;
+  readonly txid: string;
+  readonly vsize: number;
+  readonly weight: number;
+  readonly fee: number;
+  /** sat/vB, two decimals. */
+  readonly feeRate: number;
+}
+
+function isFinalized(input: Psbt['data']['inputs'][number]): boolean {
+  return input.finalScriptSig !== undefined || input.finalScriptWitness !== undefined;
+}
+
+/** Finalizes every input not finalized yet (in place). */
+export function finalizePsbt(psbt: Psbt): Psbt {
+  psbt.data.inputs.forEach((input, index) => {
+    if (isFinalized(input)) return;
+    if (!input.partialSig?.length && !input.tapKeySig && !input.tapScriptSig?.length) {
+      throw new BtcError('PSBT_NOT_FINALIZABLE', `input ${index} has no signature yet`, { input: index });
+    }
+  });
+  psbt.data.inputs.forEach((input, index) => {
+    if (isFinalized(input)) return;
+    try {
+      psbt.finalizeInput(index);
+    } catch (error) {
+      throw new BtcError('PSBT_NOT_FINALIZABLE', `input ${index} cannot be finalized`, { input: index, reason: reasonOf(error) });
+    }
+  });
+  return psbt;
+}
+
+/** The signed transaction of a finalized PSBT; FEE_RATE_ABSURD above `maxFeeRate` sat/vB (default 1000). */
+export function extractTransaction(psbt: Psbt, options: { readonly maxFeeRate?: number } = {}): ExtractedTransaction {
+  const pending = psbt.data.inputs.findIndex((input) => !isFinalized(input));
+  if (pending >= 0) throw new BtcError('PSBT_NOT_FINALIZABLE', `input ${pending} is not finalized`, { input: pending });
+  const unsigned = unsignedTransaction(psbt);
+  let inputsTotal = 0;
+  for (let index = 0; index < psbt.inputCount; index += 1) {
+    const utxo = inputUtxo(psbt, index, unsigned);
+    if (utxo.kind === 'missing') throw new BtcError('MISSING_UTXO', `the fee cannot be computed: input ${index} has no coin data`, { input: index });
+    if (utxo.kind === 'mismatch') throw new BtcError('UTXO_MISMATCH', utxo.reason, { input: index });
+    inputsTotal += utxo.value;
+  }
+  const fee = inputsTotal - unsigned.outs.reduce((sum, out) => sum + Number(out.value), 0);
+  if (fee < 0) throw new BtcError('INVALID_PSBT', 'the outputs spend more than the inputs', { fee });
+  let tx: Transaction;
+  try {
+    tx = psbt.extractTransaction(true);
+  } catch (error) {
+    throw new BtcError('PSBT_NOT_FINALIZABLE', 'the transaction cannot be extracted', { reason: reasonOf(error) });
+  }
+  const vsize = tx.virtualSize();
+  const feeRate = feeRateOf(fee, vsize);
+  const maxFeeRate = options.maxFeeRate ?? ABSURD_FEE_RATE;
+  if (fee / vsize > maxFeeRate) {
+    throw new BtcError('FEE_RATE_ABSURD', `the fee rate ${feeRate} sat/vB is above ${maxFeeRate} sat/vB`, { fee, vsize, maximum: maxFeeRate });
+  }
+  return { hex: tx.toHex(), txid: tx.getId(), vsize, weight: tx.weight(), fee, feeRate };
+}
