@@ -21,7 +21,9 @@ export type ApprovalErrorCode =
   /** The caller does not hold this request's approval token (not its approval window). */
   | 'APPROVAL_FORBIDDEN'
   /** The PIN given with an approval is not a PIN (length, characters). */
-  | 'INVALID_PIN';
+  | 'INVALID_PIN'
+  /** For the requester: the request was rejected, expired or cancelled; nothing was signed. */
+  | 'APPROVAL_REJECTED';
 
 export class ApprovalError extends Error {
   constructor(
@@ -140,6 +142,18 @@ export class ApprovalBroker {
   reject(id: string, token: string): void {
     this.authorised(id, token);
     this.end(id, { approved: false, reason: 'rejected' });
+  }
+
+  /**
+   * Registers a request and waits for its decision; resolves with the PIN (null when none is needed)
+   * when approved, throws APPROVAL_REJECTED (reason: rejected / expired / cancelled) otherwise.
+   */
+  async approval<View>(kind: ApprovalKind, view: View, needsPin: boolean): Promise<string | null> {
+    const { id, decision } = this.request(kind, view, needsPin);
+    const outcome = await decision;
+    if (outcome.approved) return outcome.pin;
+    const said = outcome.reason === 'rejected' ? 'the request was rejected in the approval window' : outcome.reason === 'expired' ? 'the request expired before it was approved' : 'the request was cancelled';
+    throw new ApprovalError('APPROVAL_REJECTED', `${said}; nothing was signed`, { id, kind, reason: outcome.reason });
   }
 
   /** The requester gave up (card pulled, app closing). */
