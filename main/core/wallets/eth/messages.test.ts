@@ -1,5 +1,5 @@
 import { TypedDataEncoder, Wallet, hashMessage, keccak256, toUtf8Bytes, verifyMessage, verifyTypedData } from 'ethers';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { isEthError } from './errors.ts';
 import { signPersonalMessage, signTypedData } from './messages.ts';
 import { MAINNET, SEPOLIA } from './networks.ts';
@@ -9,9 +9,15 @@ import { MAIL, MAIL_HASHES } from './test-support/eip712-mail.ts';
 
 const { EIP712Domain: _domainType, ...MAIL_TYPES } = MAIL.types;
 
+/** One emulated card for the file: every test reads the APDU counter around its own calls. */
+let card: Awaited<ReturnType<typeof ethTestCard>>;
+beforeAll(async () => {
+  card = await ethTestCard();
+});
+
 describe('personal_sign with the card', () => {
   it('signs text: 65 bytes, v 27/28, ethers.verifyMessage gives the card address', async () => {
-    const { signer, account } = await ethTestCard();
+    const { signer, account } = card;
     const signed = await signPersonalMessage(signer, account, { text: 'Log in to Tapdesk: nonce 42' });
     expect(signed.signature).toMatch(/^0x[0-9a-f]{130}$/);
     expect([27, 28]).toContain(parseInt(signed.signature.slice(-2), 16));
@@ -21,7 +27,7 @@ describe('personal_sign with the card', () => {
   });
 
   it('signs bytes given as hex exactly (not their text)', async () => {
-    const { signer, account } = await ethTestCard();
+    const { signer, account } = card;
     const bytes = Uint8Array.from([0xff, 0x00, 0x10]);
     const signed = await signPersonalMessage(signer, account, { hex: '0xff0010' });
     expect(verifyMessage(bytes, signed.signature)).toBe(CARD_ADDRESS);
@@ -39,7 +45,7 @@ describe('personal_sign with the card', () => {
     ['lone surrogate', { text: 'a\ud800' }],
     ['too large', { text: 'x'.repeat(64 * 1024 + 1) }],
   ])('refuses %s before the card', async (_name, message) => {
-    const { signer, account, apdus } = await ethTestCard();
+    const { signer, account, apdus } = card;
     const before = apdus();
     expect(isEthError(await thrown(() => signPersonalMessage(signer, account, message as never)), 'INVALID_MESSAGE')).toBe(true);
     expect(apdus()).toBe(before);
@@ -70,7 +76,7 @@ describe('EIP-712 typed data', () => {
   });
 
   it('signs Mail with the card (JSON text or object): ethers.verifyTypedData gives the card address', async () => {
-    const { signer, account } = await ethTestCard();
+    const { signer, account } = card;
     for (const input of [MAIL, JSON.stringify(MAIL)]) {
       const signed = await signTypedData(signer, account, input, MAINNET);
       expect(signed.digest).toBe(MAIL_HASHES.digest);
@@ -156,7 +162,7 @@ describe('EIP-712 typed data', () => {
     ['__proto__ as a type', '{"types":{"__proto__":[]},"primaryType":"__proto__","domain":{},"message":{}}', 'INVALID_TYPED_DATA'],
   ];
   it.each(bad)('refuses %s before the card', async (_name, input, code) => {
-    const { signer, account, apdus } = await ethTestCard();
+    const { signer, account, apdus } = card;
     const before = apdus();
     const error = await thrown(() => signTypedData(signer, account, input, MAINNET));
     expect(isEthError(error, code as never), String(error)).toBe(true);

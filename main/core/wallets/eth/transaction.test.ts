@@ -1,6 +1,6 @@
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { Signature, Transaction, Wallet, hexlify, parseEther, parseUnits } from 'ethers';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { CardSigner } from '../signer.ts';
 import { isEthError } from './errors.ts';
 import { parseUnsignedTransaction } from './import.ts';
@@ -20,9 +20,15 @@ const REQUEST: EthTxRequest = {
 };
 const N = secp256k1.Point.CURVE().n;
 
+/** One emulated card for the file: every test reads the APDU counter around its own calls. */
+let card: Awaited<ReturnType<typeof ethTestCard>>;
+beforeAll(async () => {
+  card = await ethTestCard();
+});
+
 describe('EIP-1559 transactions signed by the card', () => {
   it('signs: the recovered sender is the card address, fields as requested, low S', async () => {
-    const { signer, account, apdus } = await ethTestCard();
+    const { signer, account, apdus } = card;
     const before = apdus();
     const signed = await signTransaction(signer, account, buildTransaction(REQUEST, ANVIL), ANVIL);
     expect(apdus()).toBeGreaterThan(before);
@@ -43,7 +49,7 @@ describe('EIP-1559 transactions signed by the card', () => {
   });
 
   it('signs the same bytes ethers would sign with the same key (deterministic RFC 6979 aside, same digest)', async () => {
-    const { signer, account } = await ethTestCard();
+    const { signer, account } = card;
     const unsigned = buildTransaction({ ...REQUEST, data: '0xdeadbeef', gasLimit: 50_000 }, MAINNET);
     const signed = await signTransaction(signer, account, unsigned.unsignedSerialized, MAINNET);
     const tx = Transaction.from(signed.raw);
@@ -53,7 +59,7 @@ describe('EIP-1559 transactions signed by the card', () => {
   });
 
   it('signs an imported EIP-155 legacy transaction (v = chainId * 2 + 35 + yParity)', async () => {
-    const { signer, account } = await ethTestCard();
+    const { signer, account } = card;
     const legacy = Transaction.from({ type: 0, chainId: 11155111n, to: BOB, value: 1n, nonce: 0, gasLimit: 21_000n, gasPrice: parseUnits('2', 'gwei') });
     const signed = await signTransaction(signer, account, legacy.unsignedSerialized, SEPOLIA);
     const tx = Transaction.from(signed.raw);
@@ -64,7 +70,7 @@ describe('EIP-1559 transactions signed by the card', () => {
   });
 
   it('signs an imported EIP-2930 JSON transaction with an access list', async () => {
-    const { signer, account } = await ethTestCard();
+    const { signer, account } = card;
     const json = JSON.stringify({
       type: '0x1',
       chainId: '0x7a69',
@@ -114,7 +120,7 @@ describe('bad transactions give a typed error before the card is touched', () =>
     ['calldata odd length', { data: '0xabc' }, 'INVALID_ARGUMENT'],
   ];
   it.each(badRequests)('%s', async (_name, change, code) => {
-    const { signer, account, apdus } = await ethTestCard();
+    const { signer, account, apdus } = card;
     const before = apdus();
     const error = await thrown(async () => signTransaction(signer, account, buildTransaction({ ...REQUEST, ...change } as EthTxRequest, ANVIL), ANVIL));
     expect(isEthError(error, code as never), String(error)).toBe(true);
@@ -155,7 +161,7 @@ describe('bad transactions give a typed error before the card is touched', () =>
     ['non-canonical hex (leading zero in nonce)', () => nonCanonical(unsigned), 'MALFORMED_TRANSACTION'],
   ];
   it.each(badImports)('%s', async (_name, input, code) => {
-    const { signer, account, apdus } = await ethTestCard();
+    const { signer, account, apdus } = card;
     const text = await input();
     const before = apdus();
     const error = await thrown(() => signTransaction(signer, account, text, ANVIL));
@@ -165,7 +171,7 @@ describe('bad transactions give a typed error before the card is touched', () =>
   });
 
   it('refuses a Transaction object that is already signed', async () => {
-    const { signer, account, apdus } = await ethTestCard();
+    const { signer, account, apdus } = card;
     const signed = Transaction.from(await other.signTransaction(unsigned));
     const before = apdus();
     expect(isEthError(await thrown(() => signTransaction(signer, account, signed, ANVIL)), 'ALREADY_SIGNED')).toBe(true);
@@ -175,7 +181,7 @@ describe('bad transactions give a typed error before the card is touched', () =>
 
 describe('a card signature that does not prove the card address is never returned', () => {
   async function tampered(change: (signature: Uint8Array, recoveryId: number) => { signature: Uint8Array; recoveryId: number; publicKey?: Uint8Array }) {
-    const { signer, account } = await ethTestCard();
+    const { signer, account } = card;
     const liar: CardSigner = {
       ...signer,
       async signDigest(path, digest) {
