@@ -197,10 +197,10 @@ describe('createTapdeskApi', () => {
     return { transport, calls, subscribers };
   }
 
-  it('returns a frozen object with exactly the four named functions', () => {
+  it('returns a frozen object with exactly the named functions', () => {
     const api = createTapdeskApi(fakeTransport(() => ({ ok: true, result: null })).transport);
     expect(Object.isFrozen(api)).toBe(true);
-    expect(Object.keys(api).sort()).toEqual(['appInfo', 'identifyCard', 'listReaders', 'onReadersChanged']);
+    expect(Object.keys(api).sort()).toEqual(['appInfo', 'identifyCard', 'listReaders', 'onReadersChanged', 'signEthMessage']);
     expect(() => {
       (api as unknown as Record<string, unknown>).listReaders = () => null;
     }).toThrow(TypeError);
@@ -235,5 +235,15 @@ describe('createTapdeskApi', () => {
     expect(seen).toEqual([{ revision: 7 }]);
     off();
     expect(subscribers.get('readers.changed')?.size).toBe(0);
+  });
+});
+
+describe('eth.signMessage validation', () => {
+  it('takes a reader and a non-empty text, nothing else', () => {
+    expect(validateRequest('eth.signMessage', { reader: 'R', text: 'hi' })).toEqual({ reader: 'R', text: 'hi' });
+    refused(() => validateRequest('eth.signMessage', { reader: 'R', text: '' }));
+    refused(() => validateRequest('eth.signMessage', { reader: 'R', text: 5 }));
+    refused(() => validateRequest('eth.signMessage', { reader: 'R', text: 'x'.repeat(64 * 1024 + 1) }));
+    refused(() => validateRequest('eth.signMessage', { reader: 'R', text: 'hi', pin: '1234' }));
   });
 });

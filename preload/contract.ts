@@ -153,6 +153,17 @@ export interface Methods {
   'app.info': { request: Record<string, never>; result: AppInfo };
   'readers.list': { request: Record<string, never>; result: ReadersSnapshot };
   'card.identify': { request: { reader: string }; result: CardView };
+  /** personal_sign (EIP-191) of a text with the card on `reader`, after the approval window approves it. */
+  'eth.signMessage': { request: { reader: string; text: string }; result: EthMessageSignatureView };
+}
+
+export interface EthMessageSignatureView {
+  /** The card's address (m/44'/60'/0'/0/0), EIP-55. */
+  readonly address: string;
+  /** 65 bytes r || s || v, 0x-hex. */
+  readonly signature: string;
+  /** The EIP-191 hash the card signed. */
+  readonly hash: string;
 }
 
 export type MethodName = keyof Methods;
@@ -164,7 +175,7 @@ export interface Events {
 }
 export type EventName = keyof Events;
 
-export const METHOD_NAMES: readonly MethodName[] = ['app.info', 'readers.list', 'card.identify'];
+export const METHOD_NAMES: readonly MethodName[] = ['app.info', 'readers.list', 'card.identify', 'eth.signMessage'];
 export const EVENT_NAMES: readonly EventName[] = ['readers.changed'];
 
 export function isMethodName(value: unknown): value is MethodName {
@@ -175,6 +186,8 @@ export function isMethodName(value: unknown): value is MethodName {
 // Validators. Small and explicit: unknown keys, wrong types and oversized strings are refused.
 
 const MAX_READER_NAME = 256;
+/** personal_sign messages: the wallet layer's own limit is 64 KiB of UTF-8. */
+const MAX_MESSAGE_CHARS = 64 * 1024;
 
 function invalid(method: string, why: string): BridgeError {
   return new BridgeError('INVALID_REQUEST', `invalid request for ${method}: ${why}`);
@@ -218,6 +231,14 @@ export const validators: Validators = {
     onlyKeys('card.identify', body, ['reader']);
     return { reader: readerName('card.identify', body.reader) };
   },
+  'eth.signMessage': (payload) => {
+    const body = plainObject('eth.signMessage', payload);
+    onlyKeys('eth.signMessage', body, ['reader', 'text']);
+    if (typeof body.text !== 'string' || body.text.length === 0 || body.text.length > MAX_MESSAGE_CHARS) {
+      throw invalid('eth.signMessage', `text must be a non-empty string of at most ${MAX_MESSAGE_CHARS} characters`);
+    }
+    return { reader: readerName('eth.signMessage', body.reader), text: body.text };
+  },
 };
 
 export function validateRequest<M extends MethodName>(method: M, payload: unknown): RequestOf<M> {
@@ -231,6 +252,8 @@ export interface TapdeskApi {
   appInfo(): Promise<AppInfo>;
   listReaders(): Promise<ReadersSnapshot>;
   identifyCard(reader: string): Promise<CardView>;
+  /** Sign a text with the card (Ethereum personal_sign); resolves once the approval window approved and the card signed. */
+  signEthMessage(reader: string, text: string): Promise<EthMessageSignatureView>;
   /** Subscribe to reader/card changes; returns the unsubscribe function. */
   onReadersChanged(listener: (snapshot: ReadersSnapshot) => void): () => void;
 }
@@ -261,6 +284,7 @@ export function createTapdeskApi(transport: BridgeTransport): TapdeskApi {
     appInfo: () => call('app.info', {}),
     listReaders: () => call('readers.list', {}),
     identifyCard: (reader: string) => call('card.identify', { reader }),
+    signEthMessage: (reader: string, text: string) => call('eth.signMessage', { reader, text }),
     onReadersChanged: (listener: (snapshot: ReadersSnapshot) => void) =>
       transport.subscribe('readers.changed', (payload) => listener(payload as ReadersSnapshot)),
   });

@@ -13,7 +13,7 @@ import { findChromium } from '../../main/runtime.ts';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export function ensureBuilt(): void {
-  const outputs = ['dist/main/web.js', 'dist/renderer/index.html'].map((f) => path.join(ROOT, f));
+  const outputs = ['dist/main/web.js', 'dist/renderer/index.html', 'dist/renderer/approval.html'].map((f) => path.join(ROOT, f));
   if (!outputs.every((f) => existsSync(f))) {
     execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT, stdio: 'inherit' });
   }
@@ -83,4 +83,19 @@ export async function launchChromium(): Promise<Browser> {
 
 export function tempDir(prefix: string): string {
   return mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/**
+ * The next approval window main asks for (browser mode prints `TAPDESK_APPROVAL {json}` for test
+ * harnesses: the address of the approval page with its one-time token). `seen` counts the ones
+ * already taken.
+ */
+export async function nextApproval(app: RunningApp, seen: number, timeoutMs = 10_000): Promise<{ id: string; kind: string; url: string }> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const lines = app.output.join('').split('\n').filter((l) => l.startsWith('TAPDESK_APPROVAL '));
+    if (lines.length > seen) return JSON.parse(lines[seen]!.slice('TAPDESK_APPROVAL '.length));
+    if (Date.now() > deadline) throw new Error(`no approval window was asked for:\n${app.output.join('')}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }

@@ -11,6 +11,7 @@ function fakeHandlers() {
     'app.info': appInfo,
     'readers.list': vi.fn(async () => ({ service: 'running' as const, readers: [], revision: 1 })),
     'card.identify': vi.fn(async () => ({ status: 'unknown' as const, atr: '3b00' })),
+    'eth.signMessage': vi.fn(async () => ({ address: '0x0', signature: '0x', hash: '0x' })),
   } satisfies HandlerTable;
   return { handlers, appInfo };
 }

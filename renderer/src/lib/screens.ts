@@ -1,5 +1,5 @@
 /** The app's screens, in nav order. Later screens flip `ready` to true when they land. */
-export type ScreenId = 'readers' | 'accounts' | 'send' | 'backup' | 'attestation';
+export type ScreenId = 'readers' | 'sign' | 'accounts' | 'send' | 'backup' | 'attestation';
 
 export interface ScreenEntry {
   readonly id: ScreenId;
@@ -9,6 +9,7 @@ export interface ScreenEntry {
 
 export const SCREENS: readonly ScreenEntry[] = [
   { id: 'readers', label: 'Readers', ready: true },
+  { id: 'sign', label: 'Sign message', ready: true },
   { id: 'accounts', label: 'Accounts', ready: false },
   { id: 'send', label: 'Send', ready: false },
   { id: 'backup', label: 'Backup', ready: false },
