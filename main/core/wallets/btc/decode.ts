@@ -96,7 +96,7 @@ export interface BtcApprovalView {
   /** null when an input's amount is unknown. */
   readonly inputsTotal: number | null;
   readonly outputsTotal: number;
-  /** Outputs that leave the account (not change, not to our own receive addresses). */
+  /** The outputs that are not change (payments to our own receive addresses included: see `toSelf`). */
   readonly sent: number;
   readonly changeTotal: number;
   readonly fee: number | null;
@@ -188,7 +188,7 @@ export function decodePsbtForApproval(psbt: Psbt, account: Bip84Account, options
 
   const outputsTotal = viewOutputs.reduce((sum, o) => sum + o.value, 0);
   const changeTotal = viewOutputs.reduce((sum, o) => sum + (o.change ? o.value : 0), 0);
-  const sent = viewOutputs.reduce((sum, o) => sum + (o.change || o.toSelf ? 0 : o.value), 0);
+  const sent = outputsTotal - changeTotal;
   const known = viewInputs.every((i) => i.value !== null);
   const inputsTotal = known ? viewInputs.reduce((sum, i) => sum + i.value!, 0) : null;
   if (inputsTotal !== null && inputsTotal > MAX_MONEY) throw new BtcError('INVALID_PSBT', 'the inputs total more than 21,000,000 BTC', { reason: `${inputsTotal} sat` });
@@ -201,8 +201,10 @@ export function decodePsbtForApproval(psbt: Psbt, account: Bip84Account, options
   if (fee === null) {
     if (!warnings.some((w) => w.code === 'FEE_UNKNOWN')) warnings.push({ code: 'FEE_UNKNOWN', message: 'the fee is unknown: an input does not give its amount' });
   } else {
-    if (fee * 10 > sent) {
+    if (sent > 0 && fee * 10 > sent) {
       warnings.push({ code: 'FEE_ABOVE_10_PERCENT', message: `the fee (${fee} sat) is more than 10% of the amount sent (${sent} sat)` });
+    } else if (sent === 0 && fee * 10 > inputsTotal!) {
+      warnings.push({ code: 'FEE_ABOVE_10_PERCENT', message: `everything comes back as change, and the fee (${fee} sat) is more than 10% of the coins spent (${inputsTotal} sat)` });
     }
     if (fee / size.vbytes > absurd) {
       warnings.push({ code: 'ABSURD_FEE_RATE', message: `the fee rate (${feeRate} sat/vB) is above ${absurd} sat/vB` });
