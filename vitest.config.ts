@@ -7,7 +7,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['drivers/**/*.test.ts', 'main/**/*.test.ts', 'preload/**/*.test.ts', 'renderer/**/*.test.ts', 'scripts/**/*.test.ts'],
-          exclude: ['**/*.pcsc.test.ts', '**/node_modules/**'],
+          exclude: ['**/*.pcsc.test.ts', '**/*.chain.test.ts', '**/node_modules/**'],
           environment: 'node',
         },
       },
@@ -20,6 +20,18 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 30_000,
           hookTimeout: 60_000,
+        },
+      },
+      {
+        // Chain backends against real local nodes (litecoind -regtest, Anvil): one file at a time.
+        test: {
+          name: 'chain',
+          include: ['**/*.chain.test.ts'],
+          exclude: ['**/node_modules/**'],
+          environment: 'node',
+          fileParallelism: false,
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
         },
       },
       {

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Makes sure the Debian packages Tapdesk needs are installed.
-#   scripts/system-deps.sh test    everything the three test tiers need; missing ones are installed
+#   scripts/system-deps.sh test    everything the test tiers need; missing ones are installed
 #                                  as root, otherwise named and the script fails
-#   scripts/system-deps.sh app     what the app uses (pcscd, libpcsclite-dev, chromium); installed as
-#                                  root, otherwise named with the command to run, and the app goes on
+#   scripts/system-deps.sh app     what the app uses (pcscd, libpcsclite-dev, chromium, litecoind for
+#                                  demo mode's regtest chain); installed as root, otherwise named with
+#                                  the command to run, and the app goes on
+# litecoind (Litecoin Core 0.21, a Bitcoin Core 0.21 fork) is the Bitcoin-family regtest node of the
+# chain and end-to-end tiers and of demo mode (main/core/chains/local/regtest-node.ts).
 set -uo pipefail
 purpose="${1:-test}"
 case "$purpose" in
-  test) wanted=(pcscd libpcsclite-dev vsmartcard-vpcd chromium iproute2) ;;
-  app) wanted=(pcscd libpcsclite-dev chromium) ;;
+  test) wanted=(pcscd libpcsclite-dev vsmartcard-vpcd chromium iproute2 litecoind) ;;
+  app) wanted=(pcscd libpcsclite-dev chromium litecoind) ;;
   *) echo "usage: $0 test|app" >&2; exit 2 ;;
 esac
 

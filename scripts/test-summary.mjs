@@ -12,8 +12,9 @@ const reports = files.map((file) => {
     return { testResults: [] };
   }
 });
-const tiers = { unit: [0, 0, 0], pcsc: [0, 0, 0], e2e: [0, 0, 0] };
-const tierOf = (file) => (file.endsWith('.pcsc.test.ts') ? 'pcsc' : file.includes('/e2e/') ? 'e2e' : 'unit');
+const tiers = { unit: [0, 0, 0], pcsc: [0, 0, 0], chain: [0, 0, 0], e2e: [0, 0, 0] };
+const tierOf = (file) =>
+  file.endsWith('.pcsc.test.ts') ? 'pcsc' : file.endsWith('.chain.test.ts') ? 'chain' : file.includes('/e2e/') ? 'e2e' : 'unit';
 for (const file of reports.flatMap((report) => report.testResults ?? [])) {
   const counts = tiers[tierOf(file.name)];
   for (const test of file.assertionResults ?? []) {

@@ -1,0 +1,94 @@
+/**
+ * A Bitcoin Core style JSON-RPC client (litecoind speaks the same dialect) over the chain layer's HTTP
+ * transport: Basic auth, a deadline per call, `/wallet/<name>` for wallet calls. The node answers an
+ * error with HTTP 500 (or 404 for an unknown method or wallet) and `{"error":{"code","message"}}`:
+ * that is RPC_ERROR with `info.rpcCode` and `info.rpcMessage`.
+ *
+ * Each call uses its own connection (`connection: close`): the node's shutdown waits for idle
+ * keep-alive connections, so pooled ones would hold `stop` for fetch's 4 s idle timeout.
+ */
+import { ChainError } from '../errors.ts';
+import { excerpt, httpExchange, parseEndpoint, type CallOptions, type Endpoint } from '../http.ts';
+import { obj, parseShape, str, ShapeMismatch } from '../shape.ts';
+
+export interface BitcoindRpcOptions {
+  /** http://user:password@127.0.0.1:port */
+  readonly url: string;
+  /** Wallet calls go to /wallet/<name>. */
+  readonly wallet?: string;
+  readonly timeoutMs?: number;
+}
+
+export class BitcoindRpc {
+  readonly endpoint: Endpoint;
+  readonly wallet: string | undefined;
+  readonly timeoutMs: number;
+  private readonly rawUrl: string;
+  private nextId = 1;
+
+  constructor(options: BitcoindRpcOptions) {
+    this.rawUrl = options.url;
+    this.endpoint = parseEndpoint(options.url, 'node RPC URL');
+    this.wallet = options.wallet;
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+  }
+
+  /** The same node, calls going to wallet `name`. */
+  withWallet(name: string): BitcoindRpc {
+    return new BitcoindRpc({ url: this.rawUrl, wallet: name, timeoutMs: this.timeoutMs });
+  }
+
+  async call<T = unknown>(method: string, params: readonly unknown[] = [], options?: CallOptions): Promise<T> {
+    const id = this.nextId++;
+    const url = this.wallet === undefined ? this.endpoint.url : `${this.endpoint.url}/wallet/${encodeURIComponent(this.wallet)}`;
+    const context = { backend: this.endpoint.origin, call: method };
+    const answer = await httpExchange(
+      url,
+      {
+        method: 'POST',
+        headers: { ...this.endpoint.headers, 'content-type': 'text/plain', connection: 'close' },
+        body: JSON.stringify({ jsonrpc: '1.0', id, method, params }),
+      },
+      { origin: this.endpoint.origin, call: method, timeoutMs: options?.timeoutMs ?? this.timeoutMs },
+      options?.signal,
+    );
+    let envelope: unknown;
+    try {
+      envelope = JSON.parse(answer.body);
+    } catch {
+      envelope = undefined;
+    }
+    const error = typeof envelope === 'object' && envelope !== null ? (envelope as { error?: unknown }).error : undefined;
+    if (error !== undefined && error !== null) {
+      const e = parseShape(context, () => {
+        const o = obj(error, 'error');
+        if (typeof o.code !== 'number') throw new ShapeMismatch('error.code', 'a number');
+        return { code: o.code, message: str(o.message, 'error.message') };
+      });
+      throw new ChainError('RPC_ERROR', `the node refused ${method}: ${e.message}`, { ...context, rpcCode: e.code, rpcMessage: e.message });
+    }
+    if (answer.status < 200 || answer.status > 299) {
+      throw new ChainError('BACKEND_HTTP_ERROR', `the node answered HTTP ${answer.status}`, { ...context, status: answer.status, body: excerpt(answer.body) });
+    }
+    return parseShape(context, () => {
+      const o = obj(envelope, 'answer');
+      if (!('result' in o)) throw new ShapeMismatch('result', 'a result');
+      return o.result as T;
+    });
+  }
+}
+
+/** "1.50000000" from 150000000 sat: amounts go to the node as exact decimal strings. */
+export function satsToCoinString(sats: number): string {
+  if (!Number.isSafeInteger(sats) || sats < 0) throw new ChainError('INVALID_ARGUMENT', 'an amount is a non-negative whole number of satoshis', { field: 'sats' });
+  return `${Math.floor(sats / 1e8)}.${String(sats % 1e8).padStart(8, '0')}`;
+}
+
+/** Satoshis from the node's decimal coin amount (8 decimals at most; exact for every amount below 2^53 sat). */
+export function coinToSats(amount: number): number {
+  const sats = Math.round(amount * 1e8);
+  if (!Number.isSafeInteger(sats) || sats < 0 || Math.abs(sats - amount * 1e8) > 0.01) {
+    throw new ChainError('BAD_BACKEND_RESPONSE', 'the node gave an amount that is not a whole number of satoshis', { amount });
+  }
+  return sats;
+}
