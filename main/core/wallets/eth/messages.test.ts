@@ -184,3 +184,17 @@ describe('EIP-712 typed data', () => {
     expect(() => parseTypedData(input, MAINNET)).toThrow(expect.objectContaining({ code }));
   });
 });
+
+describe('a message signature that does not prove the card address is never returned', () => {
+  it('wrong recovery id -> SIGNER_MISMATCH, for personal_sign and EIP-712', async () => {
+    const liar = {
+      ...card.signer,
+      signDigest: async (path: string, digest: Uint8Array) => {
+        const real = await card.signer.signDigest(path, digest);
+        return { ...real, recoveryId: real.recoveryId ^ 1 };
+      },
+    };
+    expect(isEthError(await thrown(() => signPersonalMessage(liar, card.account, { text: 'hello' })), 'SIGNER_MISMATCH')).toBe(true);
+    expect(isEthError(await thrown(() => signTypedData(liar, card.account, MAIL, MAINNET)), 'SIGNER_MISMATCH')).toBe(true);
+  });
+});
