@@ -17,6 +17,8 @@ export interface BitcoindRpcOptions {
   /** Wallet calls go to /wallet/<name>. */
   readonly wallet?: string;
   readonly timeoutMs?: number;
+  /** Calls in flight at once; more wait their turn (default 8: the node serves -rpcthreads at a time). */
+  readonly maxInFlight?: number;
 }
 
 export class BitcoindRpc {
@@ -24,21 +26,36 @@ export class BitcoindRpc {
   readonly wallet: string | undefined;
   readonly timeoutMs: number;
   private readonly rawUrl: string;
+  private readonly slots: Slots;
   private nextId = 1;
 
-  constructor(options: BitcoindRpcOptions) {
+  constructor(options: BitcoindRpcOptions, slots?: Slots) {
     this.rawUrl = options.url;
     this.endpoint = parseEndpoint(options.url, 'node RPC URL');
     this.wallet = options.wallet;
     this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.slots = slots ?? new Slots(options.maxInFlight ?? 8);
   }
 
-  /** The same node, calls going to wallet `name`. */
+  /** The same node (sharing the in-flight limit), calls going to wallet `name`. */
   withWallet(name: string): BitcoindRpc {
-    return new BitcoindRpc({ url: this.rawUrl, wallet: name, timeoutMs: this.timeoutMs });
+    return new BitcoindRpc({ url: this.rawUrl, wallet: name, timeoutMs: this.timeoutMs }, this.slots);
   }
 
+  /**
+   * One call. The node queues at most -rpcworkqueue requests and answers HTTP 503 beyond that, so calls
+   * past `maxInFlight` wait here instead.
+   */
   async call<T = unknown>(method: string, params: readonly unknown[] = [], options?: CallOptions): Promise<T> {
+    await this.slots.take();
+    try {
+      return await this.callNow<T>(method, params, options);
+    } finally {
+      this.slots.give();
+    }
+  }
+
+  private async callNow<T>(method: string, params: readonly unknown[], options?: CallOptions): Promise<T> {
     const id = this.nextId++;
     const url = this.wallet === undefined ? this.endpoint.url : `${this.endpoint.url}/wallet/${encodeURIComponent(this.wallet)}`;
     const context = { backend: this.endpoint.origin, call: method };
@@ -75,6 +92,30 @@ export class BitcoindRpc {
       if (!('result' in o)) throw new ShapeMismatch('result', 'a result');
       return o.result as T;
     });
+  }
+}
+
+/** A counting semaphore. */
+class Slots {
+  private free: number;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(size: number) {
+    this.free = Math.max(1, size);
+  }
+
+  take(): Promise<void> {
+    if (this.free > 0) {
+      this.free -= 1;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  give(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free += 1;
   }
 }
 

@@ -97,6 +97,10 @@ export class RegtestNode {
         '-acceptnonstdtxn=0',
         // A legacy wallet derives its whole keypool at createwallet: 1000 keys (the default) take 3.5 s.
         '-keypool=50',
+        // Room for concurrent callers (each BitcoindRpc keeps at most 8 calls in flight): the default
+        // work queue of 16 answers HTTP 503 beyond that.
+        '-rpcthreads=8',
+        '-rpcworkqueue=128',
         '-printtoconsole=0',
         ...(options.extraArgs ?? []),
       ];
