@@ -27,7 +27,7 @@ describe('scripts/chains.mjs', () => {
   it('starts both chains funded, confirms broadcasts by itself, and stops everything', async () => {
     const eth = new Wallet(keccakText('chains script: eth')).address;
     const btc = p2wpkhWallet(testKey('chains script: btc'));
-    const started = await chains('start', '--fund-eth', `${eth}=2.5`, '--fund-btc', `${btc.address}=0.75`, '--confirm-after', '300', '--json');
+    const started = await chains('start', '--fund-eth', `${eth}=2.5`, '--fund-btc', `${btc.address}=0.75`, '--confirm-after', '1000', '--json');
     const urls = JSON.parse(started.stdout) as { ethereum: { rpcUrl: string; chainId: number; label: string }; bitcoin: { esploraUrl: string; network: string; label: string } };
     expect(urls.ethereum.chainId).toBe(31337);
     expect(urls.ethereum.label).toMatch(/^Demo chain/);
@@ -40,7 +40,7 @@ describe('scripts/chains.mjs', () => {
     const esplora = new EsploraClient({ baseUrl: urls.bitcoin.esploraUrl });
     expect((await esplora.address(btc.address)).confirmedBalance).toBe(75_000_000);
 
-    // Nobody mines here: the server mines a block 300 ms after the broadcast.
+    // Nobody mines here: the server mines a block 1 s after the broadcast.
     const spend = buildSpend(btc, await esplora.addressUtxos(btc.address), btc.address, 10_000_000);
     await esplora.broadcast(spend.hex);
     expect((await esplora.txStatus(spend.txid)).confirmed).toBe(false);
