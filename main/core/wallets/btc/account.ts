@@ -11,6 +11,7 @@
 import { HDKey } from '@scure/bip32';
 import type { CardSigner } from '../signer.ts';
 import { bytesToHex, equalBytes, hash160, hexToBytes } from './bytes.ts';
+import { PublicChildDeriver } from './ckd.ts';
 import { BtcError, reasonOf } from './errors.ts';
 import { btcNetwork, type BtcNetwork, type BtcNetworkName } from './networks.ts';
 import { BIP84_PURPOSE, HARDENED, accountPath, chainName, formatPath, parsePath, requireChain, requireIndex, type AddressChain } from './paths.ts';
@@ -61,7 +62,7 @@ export class Bip84Account {
   readonly masterFingerprint: Uint8Array;
   readonly pathIndexes: readonly number[];
 
-  readonly #chains: readonly [HDKey, HDKey];
+  readonly #chains: readonly [PublicChildDeriver, PublicChildDeriver];
   readonly #keys: [Map<number, Uint8Array>, Map<number, Uint8Array>] = [new Map(), new Map()];
   readonly #scriptIndex = new Map<string, KeyLocation>();
   readonly #scanned: [number, number] = [0, 0];
@@ -73,7 +74,7 @@ export class Bip84Account {
     this.pathIndexes = [BIP84_PURPOSE + HARDENED, network.coinType + HARDENED, account + HARDENED];
     this.xpub = node.publicExtendedKey;
     this.masterFingerprint = masterFingerprint;
-    this.#chains = [node.deriveChild(0), node.deriveChild(1)];
+    this.#chains = [new PublicChildDeriver(node.deriveChild(0)), new PublicChildDeriver(node.deriveChild(1))];
   }
 
   /**
@@ -142,7 +143,7 @@ export class Bip84Account {
     const keys = this.#keys[requireChain(chain)];
     let key = keys.get(requireIndex(index, 'index'));
     if (!key) {
-      key = this.#chains[chain].deriveChild(index).publicKey!;
+      key = this.#chains[chain].child(index);
       keys.set(index, key);
       this.#scriptIndex.set(bytesToHex(p2wpkhScript(hash160(key))), { chain, index });
     }

@@ -74,28 +74,28 @@ export function buildSendPsbt<U extends SpendableUtxo>(account: Bip84Account, re
   });
 
   const inputs = [...selection.inputs].sort((a, b) => (a.txid < b.txid ? -1 : a.txid > b.txid ? 1 : a.vout - b.vout));
-  psbt.addInputs(
-    inputs.map((utxo) => ({
-      hash: utxo.txid,
-      index: utxo.vout,
-      sequence,
-      witnessUtxo: { script: account.script(utxo.chain, utxo.index), value: BigInt(utxo.value) },
-      bip32Derivation: [{ masterFingerprint: account.masterFingerprint, path: account.keyPath(utxo.chain, utxo.index), pubkey: account.publicKey(utxo.chain, utxo.index) }],
-    })),
-  );
-
   type Out = { script: Uint8Array; value: number; change: boolean };
   const outputs: Out[] = selection.recipients.map((r) => ({ script: r.script, value: r.value, change: false }));
   if (selection.change > 0) outputs.push({ script: account.script(CHANGE, changeIndex), value: selection.change, change: true });
   outputs.sort((a, b) => a.value - b.value || compareBytes(a.script, b.script));
   const changePath = account.keyPath(CHANGE, changeIndex);
-  psbt.addOutputs(
-    outputs.map((o) => ({
-      script: o.script,
-      value: BigInt(o.value),
-      ...(o.change ? { bip32Derivation: [{ masterFingerprint: account.masterFingerprint, path: changePath, pubkey: account.publicKey(CHANGE, changeIndex) }] } : {}),
-    })),
-  );
+
+  // The transaction first, the PSBT fields after: bitcoinjs-lib re-checks every existing input (a
+  // taproot test per input) each time an input or output is added, which is quadratic once inputs
+  // carry their witnessUtxo.
+  psbt.addInputs(inputs.map((utxo) => ({ hash: utxo.txid, index: utxo.vout, sequence })));
+  psbt.addOutputs(outputs.map((o) => ({ script: o.script, value: BigInt(o.value) })));
+  inputs.forEach((utxo, i) => {
+    psbt.updateInput(i, {
+      witnessUtxo: { script: account.script(utxo.chain, utxo.index), value: BigInt(utxo.value) },
+      bip32Derivation: [{ masterFingerprint: account.masterFingerprint, path: account.keyPath(utxo.chain, utxo.index), pubkey: account.publicKey(utxo.chain, utxo.index) }],
+    });
+  });
+  outputs.forEach((o, i) => {
+    if (o.change) {
+      psbt.updateOutput(i, { bip32Derivation: [{ masterFingerprint: account.masterFingerprint, path: changePath, pubkey: account.publicKey(CHANGE, changeIndex) }] });
+    }
+  });
   const changeAt = outputs.findIndex((o) => o.change);
   return {
     psbt,

@@ -78,7 +78,10 @@ describe('PSBT build, sign on the card, finalize', () => {
     expectGoodSignatures(psbt, [0, 1]);
 
     const roundTrip = importPsbt(exportPsbtBase64(psbt), account.network);
+    // Our P2WPKH finalizer writes exactly what bitcoinjs-lib's would.
+    const byBitcoinjs = importPsbt(exportPsbtBase64(psbt), account.network).finalizeAllInputs();
     finalizePsbt(roundTrip);
+    expect(exportPsbtBase64(roundTrip)).toBe(exportPsbtBase64(byBitcoinjs));
     const tx = extractTransaction(roundTrip);
     expect(tx.fee).toBe(418);
     expect(tx.vsize).toBeLessThanOrEqual(selection.vbytes);
@@ -127,7 +130,9 @@ describe('PSBT build, sign on the card, finalize', () => {
       const result = await signPsbt(imported, account, card.signer);
       expect(result).toEqual({ signed: [0, 2], alreadySigned: [], foreign: [1] });
       expectGoodSignatures(imported, [0, 1, 2]);
+      const byBitcoinjs = importPsbt(imported.toBase64(), account.network).finalizeAllInputs();
       const tx = extractTransaction(finalizePsbt(imported));
+      expect(imported.toBase64()).toBe(byBitcoinjs.toBase64());
       expect(tx.fee).toBe(1_000);
     });
 
