@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createCore } from './core/app-core.ts';
+import { demoChains } from './core/chains-config.ts';
 import type { DemoPolicy } from './core/readers.ts';
 import { chromiumAppArgs, electronStatus, findChromium, projectRoot } from './runtime.ts';
 import { startApprovalServer } from './approval-web.ts';
@@ -21,6 +22,10 @@ const { values } = parseArgs({
     demo: { type: 'string', default: 'auto' },
     'no-pcsc': { type: 'boolean', default: false },
     reason: { type: 'string' },
+    // Local demo chains (scripts/chains.mjs prints these); without them, the public networks.
+    'eth-rpc': { type: 'string' },
+    'eth-chain-id': { type: 'string' },
+    esplora: { type: 'string' },
   },
   strict: true,
 });
@@ -33,7 +38,10 @@ if (!['auto', 'on', 'off'].includes(demo)) {
 
 const electron = electronStatus();
 const reason = values.reason ?? (electron.available ? 'started with --browser' : `${electron.reason}: running in browser mode`);
-const core = await createCore({ mode: 'browser', notices: [reason], demo, pcsc: !values['no-pcsc'] });
+const ethRpc = values['eth-rpc'] ?? process.env.TAPDESK_ETH_RPC;
+const esplora = values.esplora ?? process.env.TAPDESK_ESPLORA;
+const chains = ethRpc && esplora ? demoChains(ethRpc, esplora, Number(values['eth-chain-id'] ?? process.env.TAPDESK_ETH_CHAIN_ID ?? 31337)) : undefined;
+const core = await createCore({ mode: 'browser', notices: [reason], demo, pcsc: !values['no-pcsc'], ...(chains ? { chains } : {}) });
 const root = projectRoot();
 const server = await startWebServer({
   core,

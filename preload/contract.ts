@@ -93,6 +93,8 @@ export type BridgeErrorCode =
   | 'INVALID_INPUT'
   /** The chain backend could not be reached or refused (timeout, HTTP error, broadcast rejected). */
   | 'BACKEND_ERROR'
+  /** The card has not been unlocked in this app session: unlock it (PIN) first. */
+  | 'CARD_LOCKED'
   | 'INTERNAL';
 
 export const BRIDGE_ERROR_CODES: readonly BridgeErrorCode[] = [
@@ -115,6 +117,7 @@ export const BRIDGE_ERROR_CODES: readonly BridgeErrorCode[] = [
   'REJECTED',
   'INVALID_INPUT',
   'BACKEND_ERROR',
+  'CARD_LOCKED',
   'INTERNAL',
 ];
 
@@ -155,6 +158,46 @@ export interface Methods {
   'card.identify': { request: { reader: string }; result: CardView };
   /** personal_sign (EIP-191) of a text with the card on `reader`, after the approval window approves it. */
   'eth.signMessage': { request: { reader: string; text: string }; result: EthMessageSignatureView };
+  /** Verify the card's PIN once and read its public wallet data (addresses); the PIN is not kept. */
+  'wallet.unlock': { request: { reader: string; pin: string }; result: WalletView };
+  /** Balances and addresses of the card on `reader` (no PIN: the card is recognised); `locked` if never unlocked. */
+  'wallet.overview': { request: { reader: string }; result: WalletView };
+  /** Send ETH: built by main, approved in the approval window (PIN there), signed, broadcast, confirmed. */
+  'eth.send': { request: { reader: string; to: string; value: string }; result: EthSendView };
+}
+
+export interface ChainBalanceView {
+  /** Decimal, in the chain's unit (ETH, BTC); null when the backend could not be asked. */
+  readonly balance: string | null;
+  /** Why there is no balance (backend unreachable, timeout, ...). */
+  readonly backendError?: string;
+}
+
+export interface WalletView {
+  readonly reader: string;
+  readonly locked: boolean;
+  /** The demo card / demo chains: never real funds. */
+  readonly demo: boolean;
+  readonly eth?: ChainBalanceView & {
+    readonly network: string;
+    readonly chainId: number;
+    readonly address: string;
+    readonly path: string;
+  };
+  readonly btc?: ChainBalanceView & {
+    readonly network: string;
+    /** The first receive address of the BIP84 account, and its path. */
+    readonly receiveAddress: string;
+    readonly receivePath: string;
+    /** SVG of the receive address as a QR code, for an <img> data URL. */
+    readonly receiveQrSvg: string;
+  };
+}
+
+export interface EthSendView {
+  readonly hash: string;
+  readonly from: string;
+  readonly blockNumber: number;
 }
 
 export interface EthMessageSignatureView {
@@ -175,7 +218,7 @@ export interface Events {
 }
 export type EventName = keyof Events;
 
-export const METHOD_NAMES: readonly MethodName[] = ['app.info', 'readers.list', 'card.identify', 'eth.signMessage'];
+export const METHOD_NAMES: readonly MethodName[] = ['app.info', 'readers.list', 'card.identify', 'eth.signMessage', 'wallet.unlock', 'wallet.overview', 'eth.send'];
 export const EVENT_NAMES: readonly EventName[] = ['readers.changed'];
 
 export function isMethodName(value: unknown): value is MethodName {
@@ -239,6 +282,24 @@ export const validators: Validators = {
     }
     return { reader: readerName('eth.signMessage', body.reader), text: body.text };
   },
+  'wallet.unlock': (payload) => {
+    const body = plainObject('wallet.unlock', payload);
+    onlyKeys('wallet.unlock', body, ['reader', 'pin']);
+    if (typeof body.pin !== 'string' || !/^[\x20-\x7e]{4,16}$/.test(body.pin)) throw invalid('wallet.unlock', 'pin must be 4 to 16 printable characters');
+    return { reader: readerName('wallet.unlock', body.reader), pin: body.pin };
+  },
+  'wallet.overview': (payload) => {
+    const body = plainObject('wallet.overview', payload);
+    onlyKeys('wallet.overview', body, ['reader']);
+    return { reader: readerName('wallet.overview', body.reader) };
+  },
+  'eth.send': (payload) => {
+    const body = plainObject('eth.send', payload);
+    onlyKeys('eth.send', body, ['reader', 'to', 'value']);
+    if (typeof body.to !== 'string' || body.to.length > 64) throw invalid('eth.send', 'to must be an address string');
+    if (typeof body.value !== 'string' || body.value.length > 96) throw invalid('eth.send', 'value must be a decimal string');
+    return { reader: readerName('eth.send', body.reader), to: body.to, value: body.value };
+  },
 };
 
 export function validateRequest<M extends MethodName>(method: M, payload: unknown): RequestOf<M> {
@@ -254,6 +315,9 @@ export interface TapdeskApi {
   identifyCard(reader: string): Promise<CardView>;
   /** Sign a text with the card (Ethereum personal_sign); resolves once the approval window approved and the card signed. */
   signEthMessage(reader: string, text: string): Promise<EthMessageSignatureView>;
+  unlockWallet(reader: string, pin: string): Promise<WalletView>;
+  walletOverview(reader: string): Promise<WalletView>;
+  sendEth(reader: string, to: string, value: string): Promise<EthSendView>;
   /** Subscribe to reader/card changes; returns the unsubscribe function. */
   onReadersChanged(listener: (snapshot: ReadersSnapshot) => void): () => void;
 }
@@ -285,6 +349,9 @@ export function createTapdeskApi(transport: BridgeTransport): TapdeskApi {
     listReaders: () => call('readers.list', {}),
     identifyCard: (reader: string) => call('card.identify', { reader }),
     signEthMessage: (reader: string, text: string) => call('eth.signMessage', { reader, text }),
+    unlockWallet: (reader: string, pin: string) => call('wallet.unlock', { reader, pin }),
+    walletOverview: (reader: string) => call('wallet.overview', { reader }),
+    sendEth: (reader: string, to: string, value: string) => call('eth.send', { reader, to, value }),
     onReadersChanged: (listener: (snapshot: ReadersSnapshot) => void) =>
       transport.subscribe('readers.changed', (payload) => listener(payload as ReadersSnapshot)),
   });

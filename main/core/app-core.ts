@@ -4,13 +4,17 @@
 import type { AppInfo } from '../../preload/contract.ts';
 import { ApprovalBroker } from './approvals/broker.ts';
 import { createDemoWalletCard } from './demo/demo-card.ts';
+import { type ChainsConfig, DEFAULT_CHAINS } from './chains-config.ts';
 import { ReaderService, type ReaderServiceOptions } from './readers.ts';
+import { WalletService } from './wallets/wallet-service.ts';
 
 export interface TapdeskCore {
   appInfo(): AppInfo;
   readonly readers: ReaderService;
   /** Every signature waits here for its approval window (the front end attaches the windows). */
   readonly approvals: ApprovalBroker;
+  /** Accounts, balances, sends. */
+  readonly wallets: WalletService;
   close(): Promise<void>;
 }
 
@@ -19,6 +23,8 @@ export interface CoreOptions extends ReaderServiceOptions {
   readonly version?: string;
   /** Plain-language notices about missing parts, shown in the app. */
   readonly notices?: readonly string[];
+  /** Chains and backends (default: the public networks). */
+  readonly chains?: ChainsConfig;
 }
 
 export const APP_VERSION = '0.1.0';
@@ -33,6 +39,8 @@ export async function createCore(options: CoreOptions): Promise<TapdeskCore> {
   const readers = new ReaderService({ ...options, ...(demoCard ? { demoCard } : {}) });
   await readers.start();
   const notices = [...(options.notices ?? [])];
+  const approvals = new ApprovalBroker();
+  const chains = options.chains ?? DEFAULT_CHAINS;
   return {
     appInfo: () => ({
       name: 'Tapdesk',
@@ -41,7 +49,8 @@ export async function createCore(options: CoreOptions): Promise<TapdeskCore> {
       notices: [...notices, ...readers.notices()],
     }),
     readers,
-    approvals: new ApprovalBroker(),
+    approvals,
+    wallets: new WalletService(readers, approvals, () => chains),
     close: () => readers.close(),
   };
 }

@@ -12,6 +12,9 @@ function fakeHandlers() {
     'readers.list': vi.fn(async () => ({ service: 'running' as const, readers: [], revision: 1 })),
     'card.identify': vi.fn(async () => ({ status: 'unknown' as const, atr: '3b00' })),
     'eth.signMessage': vi.fn(async () => ({ address: '0x0', signature: '0x', hash: '0x' })),
+    'wallet.unlock': vi.fn(async () => ({ reader: 'R', locked: false, demo: false })),
+    'wallet.overview': vi.fn(async () => ({ reader: 'R', locked: true, demo: false })),
+    'eth.send': vi.fn(async () => ({ hash: '0x', from: '0x', blockNumber: 1 })),
   } satisfies HandlerTable;
   return { handlers, appInfo };
 }

@@ -4,6 +4,8 @@ import { isDriverError } from '../../drivers/errors.ts';
 import { isSatochipError } from '../../drivers/satochip/errors.ts';
 import { isApprovalError } from '../core/approvals/broker.ts';
 import { isBackupError } from '../core/backup/errors.ts';
+import { isChainError } from '../core/chains/errors.ts';
+import { CardNotUnlockedError } from '../core/signing/errors.ts';
 import { isEthError } from '../core/wallets/eth/errors.ts';
 
 export function toBridgeError(error: unknown): BridgeError {
@@ -25,6 +27,8 @@ export function toBridgeError(error: unknown): BridgeError {
     return new BridgeError(fromCard ? 'CARD_ERROR' : fromChain ? 'BACKEND_ERROR' : 'INVALID_INPUT', error.message);
   }
   if (isBackupError(error)) return new BridgeError('CARD_ERROR', error.message);
+  if (error instanceof CardNotUnlockedError) return new BridgeError('CARD_LOCKED', error.message, 'Unlock the card on the Accounts screen first.');
+  if (isChainError(error)) return new BridgeError(error.code === 'INVALID_ARGUMENT' ? 'INVALID_INPUT' : 'BACKEND_ERROR', error.message);
   // Unknown failures are not described to the renderer beyond a generic message (no stack, no paths).
   return new BridgeError('INTERNAL', 'internal error in the main process');
 }

@@ -25,6 +25,9 @@ export function createHandlers(core: TapdeskCore): HandlerTable {
     'readers.list': async () => core.readers.snapshot(),
     'card.identify': async ({ reader }) => core.readers.identify(reader),
     'eth.signMessage': ({ reader, text }) => signEthMessage(core, { reader, message: { text } }),
+    'wallet.unlock': ({ reader, pin }) => core.wallets.unlock(reader, pin),
+    'wallet.overview': ({ reader }) => core.wallets.overview(reader),
+    'eth.send': ({ reader, to, value }) => core.wallets.sendEth(reader, to, value),
   };
 }
 

@@ -10,8 +10,8 @@ export interface ScreenEntry {
 export const SCREENS: readonly ScreenEntry[] = [
   { id: 'readers', label: 'Readers', ready: true },
   { id: 'sign', label: 'Sign message', ready: true },
-  { id: 'accounts', label: 'Accounts', ready: false },
-  { id: 'send', label: 'Send', ready: false },
+  { id: 'accounts', label: 'Accounts', ready: true },
+  { id: 'send', label: 'Send', ready: true },
   { id: 'backup', label: 'Backup', ready: false },
   { id: 'attestation', label: 'Attestation', ready: false },
 ];

@@ -1,0 +1,75 @@
+/**
+ * Send ETH with the card: main builds the EIP-1559 transaction from the chain's nonce and fee
+ * suggestion, refuses bad input and insufficient funds before anything is shown, decodes it for the
+ * approval window, and only after the approval (with the PIN) opens the card, signs (the recovered
+ * sender must be the card's address), broadcasts and waits for the receipt.
+ */
+import type { EthereumRpcClient } from '../chains/ethereum-rpc.ts';
+import type { ApprovalBroker } from '../approvals/broker.ts';
+import { ethTransactionDisplay } from '../approvals/displays/eth.ts';
+import type { ReaderService } from '../readers.ts';
+import type { CardAccounts } from '../wallets/card-accounts.ts';
+import { withUnlockedCard } from '../wallets/card-session.ts';
+import { describeTransaction } from '../wallets/eth/decode.ts';
+import { EthError } from '../wallets/eth/errors.ts';
+import { parseAddress, parseEtherAmount } from '../wallets/eth/fields.ts';
+import type { EthNetwork } from '../wallets/eth/networks.ts';
+import { broadcast, prepareSend } from '../wallets/eth/send.ts';
+import { signTransaction } from '../wallets/eth/transaction.ts';
+import { CardNotUnlockedError } from './errors.ts';
+
+export interface EthChain {
+  readonly network: EthNetwork;
+  readonly rpc: EthereumRpcClient;
+}
+
+export interface EthSendRequest {
+  readonly reader: string;
+  readonly to: string;
+  /** Decimal ETH, e.g. "0.05". */
+  readonly value: string;
+}
+
+export type EthSendStep = 'preparing' | 'waiting-approval' | 'signing' | 'broadcasting' | 'confirming' | 'confirmed';
+
+export interface EthSendResult {
+  readonly hash: string;
+  readonly from: string;
+  readonly blockNumber: number;
+  readonly gasUsed: string;
+}
+
+export interface EthSendCore {
+  readonly readers: Pick<ReaderService, 'snapshot' | 'withSession'>;
+  readonly approvals: ApprovalBroker;
+  readonly accounts: CardAccounts;
+}
+
+export async function sendEth(core: EthSendCore, chain: EthChain, request: EthSendRequest, onStep: (step: EthSendStep) => void = () => undefined): Promise<EthSendResult> {
+  onStep('preparing');
+  const value = parseEtherAmount(request.value, 'value'); // the form is refused before anything else
+  parseAddress(request.to, 'to');
+  if (value === 0n) throw new EthError('ZERO_VALUE', 'send more than 0 ETH', { field: 'value' });
+  const wallets = await core.accounts.on(request.reader);
+  if (!wallets) throw new CardNotUnlockedError(request.reader);
+  // Nonce, fees, gas and funds from the chain (wallet layer); the backend must be on the network.
+  const prepared = await prepareSend(chain.rpc, chain.network, wallets.eth, { to: request.to, value });
+  const view = describeTransaction(prepared.tx, chain.network, { account: wallets.eth });
+  const reader = core.readers.snapshot().readers.find((r) => r.name === request.reader);
+  const card = `${reader?.card?.product ?? 'Card'} on ${request.reader}${reader?.kind === 'demo' ? ' - demo card' : ''}`;
+  onStep('waiting-approval');
+  const pin = await core.approvals.approval('eth-transaction', ethTransactionDisplay(view, card), true);
+  onStep('signing');
+  // Exactly the unsigned serialization the approval window showed is signed.
+  const signed = await withUnlockedCard(core.readers, request.reader, pin!, async ({ signer, cardId }) => {
+    if (cardId !== wallets.cardId) throw new CardNotUnlockedError(request.reader, 'another card is on the reader now');
+    return signTransaction(signer, wallets.eth, view.unsigned, chain.network);
+  });
+  onStep('broadcasting');
+  const sent = await broadcast(chain.rpc, chain.network, wallets.eth, signed.raw, { wait: false });
+  onStep('confirming');
+  const receipt = await chain.rpc.waitForReceipt(sent.hash);
+  if (receipt.status !== 1) throw new EthError('TRANSACTION_REVERTED', 'the transaction was mined but reverted', { hash: sent.hash });
+  onStep('confirmed');
+  return { hash: sent.hash, from: signed.from, blockNumber: receipt.blockNumber, gasUsed: receipt.gasUsed.toString() };
+}

@@ -1,0 +1,78 @@
+/**
+ * What the app's Accounts and Send screens ask main for: unlock a card (PIN once), show its
+ * balances and receive addresses on the configured chains, and send ETH through the approval
+ * window. Backends that cannot be reached give a balance of null with the reason, never a hang.
+ */
+import QRCode from 'qrcode';
+import { formatEther } from 'ethers';
+import type { EthSendView, WalletView } from '../../../preload/contract.ts';
+import type { ApprovalBroker } from '../approvals/broker.ts';
+import { EsploraClient } from '../chains/esplora.ts';
+import { EthereumRpcClient } from '../chains/ethereum-rpc.ts';
+import type { ChainsConfig } from '../chains-config.ts';
+import type { ReaderService } from '../readers.ts';
+import { sendEth } from '../signing/eth-send.ts';
+import { btcNetwork } from './btc/networks.ts';
+import { CardAccounts } from './card-accounts.ts';
+
+/** Balance lookups give up quickly: the screen shows "unreachable" instead of waiting. */
+const BALANCE_TIMEOUT_MS = 5000;
+
+function reason(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Satoshis as a decimal coin amount with 8 decimals. */
+export function formatSats(sats: number): string {
+  const negative = sats < 0;
+  const abs = BigInt(Math.abs(sats));
+  return `${negative ? '-' : ''}${abs / 100_000_000n}.${(abs % 100_000_000n).toString().padStart(8, '0')}`;
+}
+
+export class WalletService {
+  readonly accounts: CardAccounts;
+
+  constructor(
+    private readonly readers: Pick<ReaderService, 'snapshot' | 'withSession'>,
+    private readonly approvals: ApprovalBroker,
+    private readonly chains: () => ChainsConfig,
+  ) {
+    this.accounts = new CardAccounts(readers);
+  }
+
+  async unlock(reader: string, pin: string): Promise<WalletView> {
+    await this.accounts.unlock(reader, pin);
+    return this.overview(reader);
+  }
+
+  async overview(reader: string): Promise<WalletView> {
+    const chains = this.chains();
+    const isDemoReader = this.readers.snapshot().readers.find((r) => r.name === reader)?.kind === 'demo';
+    const demo = isDemoReader || chains.eth.demo || chains.btc.demo;
+    const wallets = await this.accounts.on(reader);
+    if (!wallets) return { reader, locked: true, demo };
+    const rpc = new EthereumRpcClient({ url: chains.eth.rpcUrl, timeoutMs: BALANCE_TIMEOUT_MS });
+    const esplora = new EsploraClient({ baseUrl: chains.btc.esploraUrl, timeoutMs: BALANCE_TIMEOUT_MS });
+    const account = CardAccounts.btcAccount(wallets, chains.btc.network);
+    const receive = account.describe(0, 0);
+    const [ethBalance, btcBalance, receiveQrSvg] = await Promise.all([
+      rpc.getBalance(wallets.eth.address).then((wei) => ({ balance: formatEther(wei) }), (error: unknown) => ({ balance: null, backendError: reason(error) })),
+      esplora.address(receive.address).then((summary) => ({ balance: formatSats(summary.balance) }), (error: unknown) => ({ balance: null, backendError: reason(error) })),
+      QRCode.toString(receive.address, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' }),
+    ]);
+    return {
+      reader,
+      locked: false,
+      demo,
+      eth: { ...ethBalance, network: `${chains.eth.network.name}${chains.eth.demo ? ' (demo chain)' : ''}`, chainId: chains.eth.network.chainId, address: wallets.eth.address, path: wallets.eth.path },
+      btc: { ...btcBalance, network: `${btcNetwork(chains.btc.network).label}${chains.btc.demo ? ' (demo chain)' : ''}`, receiveAddress: receive.address, receivePath: receive.path, receiveQrSvg },
+    };
+  }
+
+  async sendEth(reader: string, to: string, value: string): Promise<EthSendView> {
+    const chains = this.chains();
+    const chain = { network: chains.eth.network, rpc: new EthereumRpcClient({ url: chains.eth.rpcUrl }) };
+    const result = await sendEth({ readers: this.readers, approvals: this.approvals, accounts: this.accounts }, chain, { reader, to, value });
+    return { hash: result.hash, from: result.from, blockNumber: result.blockNumber };
+  }
+}
