@@ -13,6 +13,7 @@ import { APPROVAL_METHOD_NAMES } from '../preload/approval-contract.ts';
 import { approvalChannel } from '../preload/approval-expose.ts';
 import { eventChannel, methodChannel } from '../preload/expose.ts';
 import { createCore, type TapdeskCore } from './core/app-core.ts';
+import { demoChains } from './core/chains-config.ts';
 import { createHandlers } from './ipc/handlers.ts';
 import { ApprovalWindowBindings } from './electron/approval-guard.ts';
 import { type SenderInfo, guardedDispatch } from './electron/ipc-guard.ts';
@@ -208,7 +209,9 @@ async function start(): Promise<void> {
   await app.whenReady();
   serveAppProtocol();
   lockDownSession();
-  core = await createCore({ mode: 'electron' });
+  // Demo chains from `npm start` (scripts/chains.mjs), else the public networks.
+  const { TAPDESK_ETH_RPC: ethRpc, TAPDESK_ESPLORA: esplora, TAPDESK_ETH_CHAIN_ID: chainId } = process.env;
+  core = await createCore({ mode: 'electron', ...(ethRpc && esplora ? { chains: demoChains(ethRpc, esplora, Number(chainId ?? 31337)) } : {}) });
   registerIpc(core);
   registerApprovals(core);
   stopForwarding = core.readers.onChange(sendReadersChanged);

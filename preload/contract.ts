@@ -186,6 +186,8 @@ export interface WalletView {
   };
   readonly btc?: ChainBalanceView & {
     readonly network: string;
+    /** The coin's unit on this network: BTC, tBTC, or LTC on the Litecoin regtest demo chain. */
+    readonly unit: string;
     /** The first receive address of the BIP84 account, and its path. */
     readonly receiveAddress: string;
     readonly receivePath: string;

@@ -26,7 +26,7 @@ if (only.length === 0) await rm(path.join(root, 'dist'), { recursive: true, forc
 if (want('main')) {
   await build({
     ...common,
-    entryPoints: { 'main/web': 'main/web-main.ts', 'main/cli': 'main/cli.ts' },
+    entryPoints: { 'main/web': 'main/web-main.ts', 'main/cli': 'main/cli.ts', 'main/demo-addresses': 'main/core/demo/print-addresses.ts' },
     outdir: 'dist',
     format: 'esm',
     outExtension: { '.js': '.js' },

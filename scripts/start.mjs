@@ -7,6 +7,8 @@
 //   - runs the Electron app where Electron's binary is installed and a display exists;
 //     otherwise browser mode, saying why. `npm start -- --browser` forces browser mode.
 // Other flags go to browser mode: --port N, --no-open, --demo auto|on|off, --no-pcsc.
+// Unless --demo off or --no-demo-chains: starts the local demo chains (Anvil, the regtest node behind
+// its Esplora server; scripts/chains.mjs), funds the demo card on them, and points the app at them.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -16,7 +18,8 @@ import { fileURLToPath } from 'node:url';
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const args = process.argv.slice(2);
 const forceBrowser = args.includes('--browser');
-const passThrough = args.filter((a) => a !== '--browser');
+const noDemoChains = args.includes('--no-demo-chains') || args.join(' ').includes('--demo off');
+const passThrough = args.filter((a) => a !== '--browser' && a !== '--no-demo-chains');
 const step = (command, commandArgs) => spawnSync(command, commandArgs, { cwd: root, stdio: 'inherit' }).status ?? 1;
 
 step('bash', ['scripts/system-deps.sh', 'app']);
@@ -27,6 +30,27 @@ if (step('bash', ['scripts/pcscd.sh']) !== 0) {
   console.log('tapdesk: continuing: the app shows "PC/SC service is not running" until pcscd runs.');
 }
 if (step(process.execPath, ['scripts/build.mjs']) !== 0) process.exit(1);
+
+/** The demo chains' URLs, started and the demo card funded; null (and why) when they cannot run here. */
+function demoChains() {
+  if (noDemoChains) return null;
+  const addresses = spawnSync(process.execPath, [path.join(root, 'dist', 'main', 'demo-addresses.js')], { cwd: root, encoding: 'utf8' });
+  if (addresses.status !== 0) return null;
+  const { eth, btc } = JSON.parse(addresses.stdout);
+  const started = spawnSync(process.execPath, ['scripts/chains.mjs', 'start', '--json', '--fund-eth', `${eth}=10`, '--fund-btc', `${btc}=5`], { cwd: root, encoding: 'utf8' });
+  const line = started.stdout.trim().split('\n').at(-1) ?? '';
+  try {
+    const state = JSON.parse(line);
+    console.log(`tapdesk: demo chains: Ethereum ${state.ethereum.rpcUrl} (chain id ${state.ethereum.chainId}), Bitcoin-family regtest ${state.bitcoin.esploraUrl}; stop them with: node scripts/chains.mjs stop`);
+    return { ethRpc: state.ethereum.rpcUrl, chainId: String(state.ethereum.chainId), esplora: state.bitcoin.esploraUrl };
+  } catch {
+    console.log(`tapdesk: the demo chains did not start, the app uses the public networks (see .tmp/chains/chains.log):\n${started.stderr || started.stdout}`);
+    return null;
+  }
+}
+const chains = demoChains();
+const chainArgs = chains ? ['--eth-rpc', chains.ethRpc, '--eth-chain-id', chains.chainId, '--esplora', chains.esplora] : [];
+const chainEnv = chains ? { TAPDESK_ETH_RPC: chains.ethRpc, TAPDESK_ETH_CHAIN_ID: chains.chainId, TAPDESK_ESPLORA: chains.esplora } : {};
 
 function electronBinary() {
   try {
@@ -43,11 +67,11 @@ let child;
 if (!forceBrowser && electron.binary && display) {
   const electronArgs = [path.join(root, 'dist', 'main', 'electron.cjs')];
   if (process.getuid?.() === 0) electronArgs.unshift('--no-sandbox');
-  child = spawn(electron.binary, electronArgs, { cwd: root, stdio: 'inherit' });
+  child = spawn(electron.binary, electronArgs, { cwd: root, stdio: 'inherit', env: { ...process.env, ...chainEnv } });
 } else {
   const reason = forceBrowser ? 'started with --browser' : electron.binary ? 'no display for an Electron window' : electron.why;
   console.log(`tapdesk: browser mode: ${reason}.`);
-  child = spawn(process.execPath, [path.join(root, 'dist', 'main', 'web.js'), '--reason', reason, ...passThrough], {
+  child = spawn(process.execPath, [path.join(root, 'dist', 'main', 'web.js'), '--reason', reason, ...chainArgs, ...passThrough], {
     cwd: root,
     stdio: 'inherit',
   });

@@ -12,7 +12,7 @@ import { EthereumRpcClient } from '../chains/ethereum-rpc.ts';
 import type { ChainsConfig } from '../chains-config.ts';
 import type { ReaderService } from '../readers.ts';
 import { sendEth } from '../signing/eth-send.ts';
-import { btcNetwork } from './btc/networks.ts';
+import { type BtcNetworkName, btcNetwork } from './btc/networks.ts';
 import { CardAccounts } from './card-accounts.ts';
 
 /** Balance lookups give up quickly: the screen shows "unreachable" instead of waiting. */
@@ -27,6 +27,15 @@ export function formatSats(sats: number): string {
   const negative = sats < 0;
   const abs = BigInt(Math.abs(sats));
   return `${negative ? '-' : ''}${abs / 100_000_000n}.${(abs % 100_000_000n).toString().padStart(8, '0')}`;
+}
+
+/** A chain's name, marked as a demo chain once. */
+function demoLabel(name: string, demo: boolean): string {
+  return demo && !/demo/i.test(name) ? `${name} (demo chain)` : name;
+}
+
+function coinUnit(network: BtcNetworkName): string {
+  return network === 'mainnet' ? 'BTC' : network === 'litecoin-regtest' ? 'LTC' : 'tBTC';
 }
 
 export class WalletService {
@@ -64,8 +73,8 @@ export class WalletService {
       reader,
       locked: false,
       demo,
-      eth: { ...ethBalance, network: `${chains.eth.network.name}${chains.eth.demo ? ' (demo chain)' : ''}`, chainId: chains.eth.network.chainId, address: wallets.eth.address, path: wallets.eth.path },
-      btc: { ...btcBalance, network: `${btcNetwork(chains.btc.network).label}${chains.btc.demo ? ' (demo chain)' : ''}`, receiveAddress: receive.address, receivePath: receive.path, receiveQrSvg },
+      eth: { ...ethBalance, network: demoLabel(chains.eth.network.name, chains.eth.demo), chainId: chains.eth.network.chainId, address: wallets.eth.address, path: wallets.eth.path },
+      btc: { ...btcBalance, network: demoLabel(btcNetwork(chains.btc.network).label, chains.btc.demo), unit: coinUnit(chains.btc.network), receiveAddress: receive.address, receivePath: receive.path, receiveQrSvg },
     };
   }
 
