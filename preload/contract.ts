@@ -164,6 +164,15 @@ export interface Methods {
   'wallet.overview': { request: { reader: string }; result: WalletView };
   /** Send ETH: built by main, approved in the approval window (PIN there), signed, broadcast, confirmed. */
   'eth.send': { request: { reader: string; to: string; value: string }; result: EthSendView };
+  /** Send bitcoin: PSBT built by main, approved in the approval window (PIN there), signed, broadcast. */
+  'btc.send': { request: { reader: string; to: string; amount: string; feeRate?: number }; result: BtcSendView };
+}
+
+export interface BtcSendView {
+  readonly txid: string;
+  /** Satoshis. */
+  readonly fee: number;
+  readonly signedInputs: number;
 }
 
 export interface ChainBalanceView {
@@ -220,7 +229,7 @@ export interface Events {
 }
 export type EventName = keyof Events;
 
-export const METHOD_NAMES: readonly MethodName[] = ['app.info', 'readers.list', 'card.identify', 'eth.signMessage', 'wallet.unlock', 'wallet.overview', 'eth.send'];
+export const METHOD_NAMES: readonly MethodName[] = ['app.info', 'readers.list', 'card.identify', 'eth.signMessage', 'wallet.unlock', 'wallet.overview', 'eth.send', 'btc.send'];
 export const EVENT_NAMES: readonly EventName[] = ['readers.changed'];
 
 export function isMethodName(value: unknown): value is MethodName {
@@ -302,6 +311,15 @@ export const validators: Validators = {
     if (typeof body.value !== 'string' || body.value.length > 96) throw invalid('eth.send', 'value must be a decimal string');
     return { reader: readerName('eth.send', body.reader), to: body.to, value: body.value };
   },
+  'btc.send': (payload) => {
+    const body = plainObject('btc.send', payload);
+    onlyKeys('btc.send', body, ['reader', 'to', 'amount', 'feeRate']);
+    if (typeof body.to !== 'string' || body.to.length > 128) throw invalid('btc.send', 'to must be an address string');
+    if (typeof body.amount !== 'string' || body.amount.length > 32) throw invalid('btc.send', 'amount must be a decimal string');
+    if (body.feeRate !== undefined && (typeof body.feeRate !== 'number' || !Number.isFinite(body.feeRate))) throw invalid('btc.send', 'feeRate must be a number (sat/vB)');
+    const request = { reader: readerName('btc.send', body.reader), to: body.to, amount: body.amount };
+    return body.feeRate === undefined ? request : { ...request, feeRate: body.feeRate };
+  },
 };
 
 export function validateRequest<M extends MethodName>(method: M, payload: unknown): RequestOf<M> {
@@ -320,6 +338,7 @@ export interface TapdeskApi {
   unlockWallet(reader: string, pin: string): Promise<WalletView>;
   walletOverview(reader: string): Promise<WalletView>;
   sendEth(reader: string, to: string, value: string): Promise<EthSendView>;
+  sendBtc(reader: string, to: string, amount: string, feeRate?: number): Promise<BtcSendView>;
   /** Subscribe to reader/card changes; returns the unsubscribe function. */
   onReadersChanged(listener: (snapshot: ReadersSnapshot) => void): () => void;
 }
@@ -354,6 +373,7 @@ export function createTapdeskApi(transport: BridgeTransport): TapdeskApi {
     unlockWallet: (reader: string, pin: string) => call('wallet.unlock', { reader, pin }),
     walletOverview: (reader: string) => call('wallet.overview', { reader }),
     sendEth: (reader: string, to: string, value: string) => call('eth.send', { reader, to, value }),
+    sendBtc: (reader: string, to: string, amount: string, feeRate?: number) => call('btc.send', feeRate === undefined ? { reader, to, amount } : { reader, to, amount, feeRate }),
     onReadersChanged: (listener: (snapshot: ReadersSnapshot) => void) =>
       transport.subscribe('readers.changed', (payload) => listener(payload as ReadersSnapshot)),
   });

@@ -15,6 +15,7 @@ function fakeHandlers() {
     'wallet.unlock': vi.fn(async () => ({ reader: 'R', locked: false, demo: false })),
     'wallet.overview': vi.fn(async () => ({ reader: 'R', locked: true, demo: false })),
     'eth.send': vi.fn(async () => ({ hash: '0x', from: '0x', blockNumber: 1 })),
+    'btc.send': vi.fn(async () => ({ txid: '00', fee: 1, signedInputs: 1 })),
   } satisfies HandlerTable;
   return { handlers, appInfo };
 }

@@ -6,6 +6,7 @@ import { isApprovalError } from '../core/approvals/broker.ts';
 import { isBackupError } from '../core/backup/errors.ts';
 import { isChainError } from '../core/chains/errors.ts';
 import { CardNotUnlockedError } from '../core/signing/errors.ts';
+import { isBtcError } from '../core/wallets/btc/errors.ts';
 import { isEthError } from '../core/wallets/eth/errors.ts';
 
 export function toBridgeError(error: unknown): BridgeError {
@@ -25,6 +26,10 @@ export function toBridgeError(error: unknown): BridgeError {
     const fromCard = error.code === 'BAD_CARD_KEY' || error.code === 'BAD_SIGNATURE' || error.code === 'SIGNER_MISMATCH';
     const fromChain = error.code === 'BAD_CHAIN_DATA' || error.code === 'TRANSACTION_REVERTED';
     return new BridgeError(fromCard ? 'CARD_ERROR' : fromChain ? 'BACKEND_ERROR' : 'INVALID_INPUT', error.message);
+  }
+  if (isBtcError(error)) {
+    const fromCard = error.code === 'SIGNATURE_INVALID' || error.code === 'ADDRESS_MISMATCH' || error.code === 'SCHNORR_UNSUPPORTED';
+    return new BridgeError(fromCard ? 'CARD_ERROR' : 'INVALID_INPUT', error.message);
   }
   if (isBackupError(error)) return new BridgeError('CARD_ERROR', error.message);
   if (error instanceof CardNotUnlockedError) return new BridgeError('CARD_LOCKED', error.message, 'Unlock the card on the Accounts screen first.');

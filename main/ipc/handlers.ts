@@ -28,6 +28,7 @@ export function createHandlers(core: TapdeskCore): HandlerTable {
     'wallet.unlock': ({ reader, pin }) => core.wallets.unlock(reader, pin),
     'wallet.overview': ({ reader }) => core.wallets.overview(reader),
     'eth.send': ({ reader, to, value }) => core.wallets.sendEth(reader, to, value),
+    'btc.send': ({ reader, to, amount, feeRate }) => core.wallets.sendBtc(reader, to, amount, feeRate),
   };
 }
 

@@ -5,13 +5,16 @@
  */
 import QRCode from 'qrcode';
 import { formatEther } from 'ethers';
-import type { EthSendView, WalletView } from '../../../preload/contract.ts';
+import type { BtcSendView, EthSendView, WalletView } from '../../../preload/contract.ts';
 import type { ApprovalBroker } from '../approvals/broker.ts';
 import { EsploraClient } from '../chains/esplora.ts';
 import { EthereumRpcClient } from '../chains/ethereum-rpc.ts';
 import type { ChainsConfig } from '../chains-config.ts';
 import type { ReaderService } from '../readers.ts';
+import { esploraBackend, sendBtc } from '../signing/btc-send.ts';
 import { sendEth } from '../signing/eth-send.ts';
+import type { Bip84Account } from './btc/account.ts';
+import { balanceOf, discoverAccount, listUtxos } from './btc/discovery.ts';
 import { type BtcNetworkName, btcNetwork } from './btc/networks.ts';
 import { CardAccounts } from './card-accounts.ts';
 
@@ -66,7 +69,7 @@ export class WalletService {
     const receive = account.describe(0, 0);
     const [ethBalance, btcBalance, receiveQrSvg] = await Promise.all([
       rpc.getBalance(wallets.eth.address).then((wei) => ({ balance: formatEther(wei) }), (error: unknown) => ({ balance: null, backendError: reason(error) })),
-      esplora.address(receive.address).then((summary) => ({ balance: formatSats(summary.balance) }), (error: unknown) => ({ balance: null, backendError: reason(error) })),
+      this.btcBalance(account, esplora).then((sats) => ({ balance: formatSats(sats) }), (error: unknown) => ({ balance: null, backendError: reason(error) })),
       QRCode.toString(receive.address, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' }),
     ]);
     return {
@@ -76,6 +79,21 @@ export class WalletService {
       eth: { ...ethBalance, network: demoLabel(chains.eth.network.name, chains.eth.demo), chainId: chains.eth.network.chainId, address: wallets.eth.address, path: wallets.eth.path },
       btc: { ...btcBalance, network: demoLabel(btcNetwork(chains.btc.network).label, chains.btc.demo), unit: coinUnit(chains.btc.network), receiveAddress: receive.address, receivePath: receive.path, receiveQrSvg },
     };
+  }
+
+  /** The whole BIP84 account's balance (gap-limit discovery over both chains), confirmed + unconfirmed. */
+  private async btcBalance(account: Bip84Account, esplora: EsploraClient): Promise<number> {
+    const backend = esploraBackend(esplora);
+    const scan = await discoverAccount(account, backend);
+    const balance = balanceOf(await listUtxos(backend, [...scan.receive.used, ...scan.change.used]));
+    return balance.confirmed + balance.unconfirmed;
+  }
+
+  async sendBtc(reader: string, to: string, amount: string, feeRate?: number): Promise<BtcSendView> {
+    const chains = this.chains();
+    const chain = { network: chains.btc.network, esplora: new EsploraClient({ baseUrl: chains.btc.esploraUrl }), unit: coinUnit(chains.btc.network) };
+    const result = await sendBtc({ readers: this.readers, approvals: this.approvals, accounts: this.accounts }, chain, { reader, to, amount, ...(feeRate === undefined ? {} : { feeRate }) });
+    return { txid: result.txid, fee: result.fee, signedInputs: result.signedInputs };
   }
 
   async sendEth(reader: string, to: string, value: string): Promise<EthSendView> {

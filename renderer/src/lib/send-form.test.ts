@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkEthAddress, checkEthAmount } from './send-form.ts';
+import { checkBtcAmount, checkEthAddress, checkEthAmount } from './send-form.ts';
 
 describe('send form checks', () => {
   it('addresses: shape and EIP-55 checksum', () => {
@@ -16,5 +16,13 @@ describe('send form checks', () => {
     expect(checkEthAmount('-1')).toMatch(/negative/);
     expect(checkEthAmount('1e5')).toMatch(/like/);
     expect(checkEthAmount('0.' + '1'.repeat(19))).toMatch(/18/);
+  });
+});
+
+describe('bitcoin amounts', () => {
+  it('positive, at most 8 decimals', () => {
+    expect(checkBtcAmount('0.001')).toBeNull();
+    expect(checkBtcAmount('0.123456789')).toMatch(/8 decimals/);
+    expect(checkBtcAmount('0')).toMatch(/more than 0/);
   });
 });

@@ -27,3 +27,12 @@ export function checkEthAmount(text: string): string | null {
   if (/^0*\.?0*$/.test(value)) return 'Send more than 0.';
   return null;
 }
+
+export function checkBtcAmount(text: string): string | null {
+  const value = text.trim();
+  if (value.startsWith('-')) return 'The amount cannot be negative.';
+  if (!/^(?:\d+\.?\d*|\.\d+)$/.test(value)) return 'Type an amount like 0.001.';
+  if ((value.split('.')[1] ?? '').length > 8) return 'At most 8 decimals (1 satoshi).';
+  if (/^0*\.?0*$/.test(value)) return 'Send more than 0.';
+  return null;
+}

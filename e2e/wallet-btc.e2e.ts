@@ -1,0 +1,76 @@
+/**
+ * Bitcoin-family send end to end in browser mode against a real regtest node (litecoind 0.21)
+ * behind our Esplora server: the demo card's balance, a send read in the approval window (outputs,
+ * change, fee), the PIN, the card signs, the node accepts and mines it. The Ethereum backend is
+ * deliberately unreachable here: its balance says so.
+ */
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EsploraClient } from '../main/core/chains/esplora.ts';
+import { RegtestNode } from '../main/core/chains/local/regtest-node.ts';
+import { type RegtestEsplora, startRegtestEsplora } from '../main/core/chains/local/regtest-esplora.ts';
+import { DEMO_PIN } from '../main/core/demo/demo-card.ts';
+import { type RunningApp, launchChromium, nextApproval, startBrowserApp } from './support/browser-app.ts';
+
+describe('browser mode: sending coins with the demo card on a regtest node', () => {
+  let node: RegtestNode;
+  let server: RegtestEsplora;
+  let app: RunningApp;
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    node = await RegtestNode.start();
+    server = await startRegtestEsplora({ rpcUrl: node.rpcUrl });
+    app = await startBrowserApp(['--demo', 'on', '--no-pcsc', '--eth-rpc', 'http://127.0.0.1:9', '--esplora', server.url]);
+    browser = await launchChromium();
+    page = await browser.newPage();
+    await page.goto(app.url);
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+    await server?.close();
+    await node?.stop();
+  });
+
+  it('unlocks, receives coins to the shown address, and shows the balance', async () => {
+    await page.getByTestId('nav-accounts').click();
+    await page.getByTestId('accounts-pin').fill(DEMO_PIN);
+    await page.getByTestId('accounts-unlock').click();
+    await page.getByTestId('accounts-btc-address').waitFor();
+    const address = (await page.getByTestId('accounts-btc-address').textContent())!;
+    expect(address).toMatch(/^rltc1q/);
+    expect(await page.getByTestId('accounts-eth-balance').textContent()).toBe('balance unavailable');
+    await node.fund(address, 200_000_000);
+    await page.getByTestId('accounts-refresh').click();
+    await expect.poll(() => page.getByTestId('accounts-btc-balance').textContent()).toBe('2.00000000 LTC');
+  });
+
+  it('sends: the approval window shows the output and the change, the PIN approves, the node mines it', async () => {
+    const to = await node.newAddress();
+    await page.getByTestId('nav-send').click();
+    await page.getByTestId('send-chain-btc').check();
+    await page.getByTestId('send-to').fill(to);
+    await page.getByTestId('send-amount').fill('0.5');
+    await page.getByTestId('send-submit').click();
+    const approval = await nextApproval(app, 0);
+    expect(approval.kind).toBe('btc-psbt');
+    const window = await browser.newPage();
+    await window.goto(approval.url);
+    await window.getByTestId('approval-title').waitFor();
+    const rows = (await window.getByTestId('approval-row').allTextContents()).join('\n');
+    expect(rows).toContain(to);
+    expect(rows).toContain('Change back to this card');
+    await window.getByTestId('approval-pin').fill(DEMO_PIN);
+    await window.getByTestId('approval-approve').click();
+    await page.getByTestId('send-btc-result').waitFor({ timeout: 30_000 });
+    const txid = (await page.getByTestId('send-txid').textContent())!;
+    await node.mine(1);
+    const esplora = new EsploraClient({ baseUrl: server.url });
+    expect((await esplora.txStatus(txid)).confirmed).toBe(true);
+    expect((await esplora.address(to)).confirmedBalance).toBe(50_000_000);
+    await window.close();
+  });
+});
