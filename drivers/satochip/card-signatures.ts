@@ -15,7 +15,6 @@
  */
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import * as secp from '@noble/secp256k1';
 import { concatBytes } from './bytes.ts';
 import { SatochipError, badResponse, invalidArgument } from './errors.ts';
 
@@ -124,21 +123,17 @@ export interface NormalisedSignature {
 }
 
 /**
- * Section 5.4: verifies the card's DER signature over `digest` against `publicKey` with
- * @noble/secp256k1 (prehash off: the card signs the 32 bytes as given), flips S to the low half
- * when needed, and finds the recovery id of the result. SIGNATURE_INVALID when it does not verify.
+ * Section 5.4: checks the card's DER signature over `digest` against `publicKey`, flips S to the
+ * low half when needed, and finds the recovery id of the result. One recovery per candidate id
+ * does both jobs: a signature whose recovered key equals `publicKey` verifies against it (recovery
+ * solves the verification equation for the key), and ids 0/1 cover every r below the curve order
+ * (2/3 only when r + n < p, tried last). SIGNATURE_INVALID when no id gives `publicKey`.
  */
 export function normaliseDigestSignature(cardDer: Uint8Array, digest: Uint8Array, publicKey: Uint8Array, what: string): NormalisedSignature {
   const parsed = parseDerSignature(cardDer, what);
   const compressed = compressPoint(publicKey);
-  const cardCompact = parsed.toBytes('compact');
-  if (!secp.verify(cardCompact, digest, compressed, { prehash: false, lowS: false })) {
-    throw signatureInvalid(what);
-  }
   const flippedHighS = parsed.s > HALF_ORDER;
   const low = flippedHighS ? new secp256k1.Signature(parsed.r, CURVE_ORDER - parsed.s) : parsed;
-  const compact = low.toBytes('compact');
-  if (!secp.verify(compact, digest, compressed, { prehash: false, lowS: true })) throw signatureInvalid(what);
   let recoveryId = -1;
   for (let candidate = 0; candidate < 4 && recoveryId < 0; candidate++) {
     try {
@@ -149,6 +144,7 @@ export function normaliseDigestSignature(cardDer: Uint8Array, digest: Uint8Array
     }
   }
   if (recoveryId < 0) throw signatureInvalid(what);
+  const compact = low.toBytes('compact');
   return { digest, publicKey: compressed, der: low.toBytes('der'), compact, recoveryId, flippedHighS, cardDer };
 }
 
