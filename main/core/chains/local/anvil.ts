@@ -1,6 +1,8 @@
 /**
  * Anvil (Foundry's local Ethereum node) for tests and demo mode, from npm: @foundry-rs/anvil ships the
- * binary in its platform package (@foundry-rs/anvil-linux-amd64, ...), which we run directly. It
+ * binary in its platform packages, and we depend on the Linux x64 one directly (an optional
+ * dependency: the registry this project installs from has only that platform, and npm ci needs
+ * every platform package the lock names), then run its binary. TAPDESK_ANVIL points elsewhere. It
  * listens on a port the OS picks on 127.0.0.1 (we read it from Anvil's "Listening on" line), with the
  * well-known test mnemonic and chain id 31337, mining each transaction as it arrives.
  */
