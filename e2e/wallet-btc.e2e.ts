@@ -9,7 +9,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EsploraClient } from '../main/core/chains/esplora.ts';
 import { RegtestNode } from '../main/core/chains/local/regtest-node.ts';
 import { type RegtestEsplora, startRegtestEsplora } from '../main/core/chains/local/regtest-esplora.ts';
-import { DEMO_PIN } from '../main/core/demo/demo-card.ts';
+import { HDKey } from '@scure/bip32';
+import { mnemonicToSeedSync } from '@scure/bip39';
+import { DEMO_MNEMONIC, DEMO_PIN } from '../main/core/demo/demo-card.ts';
+import { esploraBackend } from '../main/core/signing/btc-send.ts';
+import { Bip84Account } from '../main/core/wallets/btc/account.ts';
+import { hash160 } from '../main/core/wallets/btc/bytes.ts';
+import { discoverAccount, listUtxos } from '../main/core/wallets/btc/discovery.ts';
+import { buildSendPsbt } from '../main/core/wallets/btc/psbt-build.ts';
 import { type RunningApp, launchChromium, nextApproval, startBrowserApp } from './support/browser-app.ts';
 
 describe('browser mode: sending coins with the demo card on a regtest node', () => {
@@ -73,4 +80,43 @@ describe('browser mode: sending coins with the demo card on a regtest node', () 
     expect((await esplora.address(to)).confirmedBalance).toBe(50_000_000);
     await window.close();
   });
+
+  it('signs a PSBT made by a watch-only wallet (pasted as base64), finalizes and broadcasts it', async () => {
+    // The watch-only side, as Sparrow would hold it: the card's tpub only (the demo seed is public).
+    const root = HDKey.fromMasterSeed(mnemonicToSeedSync(DEMO_MNEMONIC), { private: 0x04358394, public: 0x043587cf });
+    const watchOnly = Bip84Account.fromXpub(root.derive("m/84'/1'/0'").publicExtendedKey, { network: 'litecoin-regtest', masterFingerprint: hash160(root.publicKey!).slice(0, 4) });
+    const backend = esploraBackend(new EsploraClient({ baseUrl: server.url }));
+    const scan = await discoverAccount(watchOnly, backend);
+    const utxos = await listUtxos(backend, [...scan.receive.used, ...scan.change.used]);
+    const to = await node.newAddress();
+    const psbt = buildSendPsbt(watchOnly, { recipients: [{ address: to, amount: 30_000_000 }], feeRate: 2, utxos, changeIndex: scan.change.nextIndex }).psbt.toBase64();
+
+    await page.getByTestId('nav-psbt').click();
+    await page.getByTestId('psbt-text').fill(psbt);
+    await page.getByTestId('psbt-broadcast').check();
+    await page.getByTestId('psbt-submit').click();
+    const approval = await nextApproval(app, 1);
+    const window = await browser.newPage();
+    await window.goto(approval.url);
+    await window.getByTestId('approval-title').waitFor();
+    expect((await window.getByTestId('approval-row').allTextContents()).join('\n')).toContain(to);
+    expect(await window.getByTestId('approval-approve').textContent()).toBe('Sign and broadcast');
+    await window.getByTestId('approval-pin').fill(DEMO_PIN);
+    await window.getByTestId('approval-approve').click();
+    await page.getByTestId('psbt-result').waitFor({ timeout: 30_000 });
+    const txid = (await page.getByTestId('psbt-txid').textContent())!;
+    await node.mine(1);
+    const esplora = new EsploraClient({ baseUrl: server.url });
+    expect((await esplora.txStatus(txid)).confirmed).toBe(true);
+    expect((await esplora.address(to)).confirmedBalance).toBe(30_000_000);
+    await window.close();
+  });
+
+  it('a malformed PSBT is refused before any approval window, with a clear error', async () => {
+    await page.getByTestId('psbt-text').fill('cHNidP8BAHECAAAAAf//');
+    await page.getByTestId('psbt-submit').click();
+    await expect.poll(() => page.getByTestId('psbt-error').textContent()).toMatch(/PSBT/);
+    expect(app.output.join('').split('\n').filter((l) => l.startsWith('TAPDESK_APPROVAL ')).length).toBe(2);
+  });
 });
+

@@ -200,7 +200,7 @@ describe('createTapdeskApi', () => {
   it('returns a frozen object with exactly the named functions', () => {
     const api = createTapdeskApi(fakeTransport(() => ({ ok: true, result: null })).transport);
     expect(Object.isFrozen(api)).toBe(true);
-    expect(Object.keys(api).sort()).toEqual(['appInfo', 'identifyCard', 'listReaders', 'onReadersChanged', 'sendBtc', 'sendEth', 'signEthMessage', 'unlockWallet', 'walletOverview']);
+    expect(Object.keys(api).sort()).toEqual(['appInfo', 'identifyCard', 'listReaders', 'onReadersChanged', 'sendBtc', 'sendEth', 'signEthMessage', 'signPsbt', 'unlockWallet', 'walletOverview']);
     expect(() => {
       (api as unknown as Record<string, unknown>).listReaders = () => null;
     }).toThrow(TypeError);
@@ -245,5 +245,15 @@ describe('eth.signMessage validation', () => {
     refused(() => validateRequest('eth.signMessage', { reader: 'R', text: 5 }));
     refused(() => validateRequest('eth.signMessage', { reader: 'R', text: 'x'.repeat(64 * 1024 + 1) }));
     refused(() => validateRequest('eth.signMessage', { reader: 'R', text: 'hi', pin: '1234' }));
+  });
+});
+
+describe('btc.signPsbt validation', () => {
+  it('takes a reader, PSBT text and two booleans, nothing else', () => {
+    expect(validateRequest('btc.signPsbt', { reader: 'R', psbt: 'cHNidP8=', finalize: true, broadcast: false })).toEqual({ reader: 'R', psbt: 'cHNidP8=', finalize: true, broadcast: false });
+    refused(() => validateRequest('btc.signPsbt', { reader: 'R', psbt: '', finalize: true, broadcast: false }));
+    refused(() => validateRequest('btc.signPsbt', { reader: 'R', psbt: 'x'.repeat(61 * 1024), finalize: true, broadcast: false }));
+    refused(() => validateRequest('btc.signPsbt', { reader: 'R', psbt: 'cHNidP8=', finalize: 'yes', broadcast: false }));
+    refused(() => validateRequest('btc.signPsbt', { reader: 'R', psbt: 'cHNidP8=', finalize: true, broadcast: false, pin: '1234' }));
   });
 });

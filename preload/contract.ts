@@ -166,6 +166,17 @@ export interface Methods {
   'eth.send': { request: { reader: string; to: string; value: string }; result: EthSendView };
   /** Send bitcoin: PSBT built by main, approved in the approval window (PIN there), signed, broadcast. */
   'btc.send': { request: { reader: string; to: string; amount: string; feeRate?: number }; result: BtcSendView };
+  /** Sign an imported PSBT (base64 or hex): approved in the approval window, the card's inputs signed; optionally finalized and broadcast. */
+  'btc.signPsbt': { request: { reader: string; psbt: string; finalize: boolean; broadcast: boolean }; result: PsbtSignView };
+}
+
+export interface PsbtSignView {
+  /** The PSBT with the card's signatures, base64 (before finalizing). */
+  readonly psbtBase64: string;
+  readonly signedInputs: number;
+  readonly txid: string | null;
+  readonly txHex: string | null;
+  readonly broadcast: boolean;
 }
 
 export interface BtcSendView {
@@ -229,7 +240,7 @@ export interface Events {
 }
 export type EventName = keyof Events;
 
-export const METHOD_NAMES: readonly MethodName[] = ['app.info', 'readers.list', 'card.identify', 'eth.signMessage', 'wallet.unlock', 'wallet.overview', 'eth.send', 'btc.send'];
+export const METHOD_NAMES: readonly MethodName[] = ['app.info', 'readers.list', 'card.identify', 'eth.signMessage', 'wallet.unlock', 'wallet.overview', 'eth.send', 'btc.send', 'btc.signPsbt'];
 export const EVENT_NAMES: readonly EventName[] = ['readers.changed'];
 
 export function isMethodName(value: unknown): value is MethodName {
@@ -242,6 +253,8 @@ export function isMethodName(value: unknown): value is MethodName {
 const MAX_READER_NAME = 256;
 /** personal_sign messages: the wallet layer's own limit is 64 KiB of UTF-8. */
 const MAX_MESSAGE_CHARS = 64 * 1024;
+/** PSBT text (base64 or hex) crossing the bridge; the WebSocket frame limit is 64 KiB too. */
+const MAX_PSBT_CHARS = 60 * 1024;
 
 function invalid(method: string, why: string): BridgeError {
   return new BridgeError('INVALID_REQUEST', `invalid request for ${method}: ${why}`);
@@ -320,6 +333,15 @@ export const validators: Validators = {
     const request = { reader: readerName('btc.send', body.reader), to: body.to, amount: body.amount };
     return body.feeRate === undefined ? request : { ...request, feeRate: body.feeRate };
   },
+  'btc.signPsbt': (payload) => {
+    const body = plainObject('btc.signPsbt', payload);
+    onlyKeys('btc.signPsbt', body, ['reader', 'psbt', 'finalize', 'broadcast']);
+    if (typeof body.psbt !== 'string' || body.psbt.length === 0 || body.psbt.length > MAX_PSBT_CHARS) {
+      throw invalid('btc.signPsbt', `psbt must be base64 or hex text of at most ${MAX_PSBT_CHARS} characters`);
+    }
+    if (typeof body.finalize !== 'boolean' || typeof body.broadcast !== 'boolean') throw invalid('btc.signPsbt', 'finalize and broadcast must be booleans');
+    return { reader: readerName('btc.signPsbt', body.reader), psbt: body.psbt, finalize: body.finalize, broadcast: body.broadcast };
+  },
 };
 
 export function validateRequest<M extends MethodName>(method: M, payload: unknown): RequestOf<M> {
@@ -339,6 +361,7 @@ export interface TapdeskApi {
   walletOverview(reader: string): Promise<WalletView>;
   sendEth(reader: string, to: string, value: string): Promise<EthSendView>;
   sendBtc(reader: string, to: string, amount: string, feeRate?: number): Promise<BtcSendView>;
+  signPsbt(reader: string, psbt: string, options: { finalize: boolean; broadcast: boolean }): Promise<PsbtSignView>;
   /** Subscribe to reader/card changes; returns the unsubscribe function. */
   onReadersChanged(listener: (snapshot: ReadersSnapshot) => void): () => void;
 }
@@ -373,6 +396,8 @@ export function createTapdeskApi(transport: BridgeTransport): TapdeskApi {
     unlockWallet: (reader: string, pin: string) => call('wallet.unlock', { reader, pin }),
     walletOverview: (reader: string) => call('wallet.overview', { reader }),
     sendEth: (reader: string, to: string, value: string) => call('eth.send', { reader, to, value }),
+    signPsbt: (reader: string, psbt: string, options: { finalize: boolean; broadcast: boolean }) =>
+      call('btc.signPsbt', { reader, psbt, finalize: options.finalize, broadcast: options.broadcast }),
     sendBtc: (reader: string, to: string, amount: string, feeRate?: number) => call('btc.send', feeRate === undefined ? { reader, to, amount } : { reader, to, amount, feeRate }),
     onReadersChanged: (listener: (snapshot: ReadersSnapshot) => void) =>
       transport.subscribe('readers.changed', (payload) => listener(payload as ReadersSnapshot)),

@@ -5,12 +5,13 @@
  */
 import QRCode from 'qrcode';
 import { formatEther } from 'ethers';
-import type { BtcSendView, EthSendView, WalletView } from '../../../preload/contract.ts';
+import type { BtcSendView, EthSendView, PsbtSignView, WalletView } from '../../../preload/contract.ts';
 import type { ApprovalBroker } from '../approvals/broker.ts';
 import { EsploraClient } from '../chains/esplora.ts';
 import { EthereumRpcClient } from '../chains/ethereum-rpc.ts';
 import type { ChainsConfig } from '../chains-config.ts';
 import type { ReaderService } from '../readers.ts';
+import { signImportedPsbt } from '../signing/btc-psbt.ts';
 import { esploraBackend, sendBtc } from '../signing/btc-send.ts';
 import { sendEth } from '../signing/eth-send.ts';
 import type { Bip84Account } from './btc/account.ts';
@@ -94,6 +95,13 @@ export class WalletService {
     const chain = { network: chains.btc.network, esplora: new EsploraClient({ baseUrl: chains.btc.esploraUrl }), unit: coinUnit(chains.btc.network) };
     const result = await sendBtc({ readers: this.readers, approvals: this.approvals, accounts: this.accounts }, chain, { reader, to, amount, ...(feeRate === undefined ? {} : { feeRate }) });
     return { txid: result.txid, fee: result.fee, signedInputs: result.signedInputs };
+  }
+
+  async signPsbt(reader: string, psbt: string, finalize: boolean, broadcast: boolean): Promise<PsbtSignView> {
+    const chains = this.chains();
+    const chain = { network: chains.btc.network, esplora: new EsploraClient({ baseUrl: chains.btc.esploraUrl }), unit: coinUnit(chains.btc.network) };
+    const result = await signImportedPsbt({ readers: this.readers, approvals: this.approvals, accounts: this.accounts }, chain, { reader, psbt: psbt.trim(), finalize, broadcast });
+    return { psbtBase64: result.psbtBase64, signedInputs: result.signedInputs, txid: result.txid, txHex: result.txHex, broadcast: result.broadcast };
   }
 
   async sendEth(reader: string, to: string, value: string): Promise<EthSendView> {
