@@ -28,6 +28,8 @@ export interface EthSendRequest {
   readonly to: string;
   /** Decimal ETH, e.g. "0.05". */
   readonly value: string;
+  /** Calldata for a contract call, 0x-hex (decoded for the approval window: ERC-20 or raw with a warning). */
+  readonly data?: string;
 }
 
 export type EthSendStep = 'preparing' | 'waiting-approval' | 'signing' | 'broadcasting' | 'confirming' | 'confirmed';
@@ -49,11 +51,11 @@ export async function sendEth(core: EthSendCore, chain: EthChain, request: EthSe
   onStep('preparing');
   const value = parseEtherAmount(request.value, 'value'); // the form is refused before anything else
   parseAddress(request.to, 'to');
-  if (value === 0n) throw new EthError('ZERO_VALUE', 'send more than 0 ETH', { field: 'value' });
+  if (value === 0n && (request.data === undefined || request.data === '0x')) throw new EthError('ZERO_VALUE', 'send more than 0 ETH', { field: 'value' });
   const wallets = await core.accounts.on(request.reader);
   if (!wallets) throw new CardNotUnlockedError(request.reader);
   // Nonce, fees, gas and funds from the chain (wallet layer); the backend must be on the network.
-  const prepared = await prepareSend(chain.rpc, chain.network, wallets.eth, { to: request.to, value });
+  const prepared = await prepareSend(chain.rpc, chain.network, wallets.eth, { to: request.to, value, ...(request.data === undefined ? {} : { data: request.data }) });
   const view = describeTransaction(prepared.tx, chain.network, { account: wallets.eth });
   const reader = core.readers.snapshot().readers.find((r) => r.name === request.reader);
   const card = `${reader?.card?.product ?? 'Card'} on ${request.reader}${reader?.kind === 'demo' ? ' - demo card' : ''}`;
