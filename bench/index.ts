@@ -4,6 +4,7 @@ import { benchColdStart } from './cold-start.ts';
 import { benchPcscOverhead } from './pcsc-overhead.ts';
 import { benchSeedkeeperFlows } from './seedkeeper-flows.ts';
 import { benchBtcPsbt } from './btc-psbt.ts';
+import { benchBalanceRefresh } from './balance-refresh.ts';
 import { benchSatochipOperations } from './satochip-ops.ts';
 
 const results: Record<string, unknown> = { node: process.version, date: new Date().toISOString() };
@@ -20,5 +21,6 @@ await attempt('browser_cold_start', () => benchColdStart());
 await attempt('satochip_operations', () => benchSatochipOperations());
 await attempt('seedkeeper_flows', () => benchSeedkeeperFlows());
 await attempt('btc_psbt', () => benchBtcPsbt());
+await attempt('balance_refresh_20', () => benchBalanceRefresh());
 console.log(JSON.stringify(results, null, 2));
 process.exit(Object.values(results).some((r) => typeof r === 'object' && r !== null && 'error' in r) ? 1 : 0);
