@@ -53,6 +53,10 @@ describe('browser mode: sending coins with the demo card on a regtest node', () 
     await node.fund(address, 200_000_000);
     await page.getByTestId('accounts-refresh').click();
     await expect.poll(() => page.getByTestId('accounts-btc-balance').textContent()).toBe('2.00000000 LTC');
+    // The card re-derives the shown address.
+    await page.getByTestId('accounts-verify-pin').fill(DEMO_PIN);
+    await page.getByTestId('accounts-verify').click();
+    await expect.poll(() => page.getByTestId('accounts-verified').textContent()).toContain(address);
   });
 
   it('sends: the approval window shows the output and the change, the PIN approves, the node mines it', async () => {

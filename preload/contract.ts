@@ -168,6 +168,13 @@ export interface Methods {
   'btc.send': { request: { reader: string; to: string; amount: string; feeRate?: number }; result: BtcSendView };
   /** Sign an imported PSBT (base64 or hex): approved in the approval window, the card's inputs signed; optionally finalized and broadcast. */
   'btc.signPsbt': { request: { reader: string; psbt: string; finalize: boolean; broadcast: boolean }; result: PsbtSignView };
+  /** The card re-derives the shown receive addresses (PIN once, never retried); each is returned only when it matches. */
+  'wallet.verifyAddresses': { request: { reader: string; pin: string }; result: AddressCheckView };
+}
+
+export interface AddressCheckView {
+  readonly btc: { readonly address: string; readonly path: string; readonly verified: true };
+  readonly eth: { readonly address: string; readonly path: string; readonly verified: true };
 }
 
 export interface PsbtSignView {
@@ -240,7 +247,7 @@ export interface Events {
 }
 export type EventName = keyof Events;
 
-export const METHOD_NAMES: readonly MethodName[] = ['app.info', 'readers.list', 'card.identify', 'eth.signMessage', 'wallet.unlock', 'wallet.overview', 'eth.send', 'btc.send', 'btc.signPsbt'];
+export const METHOD_NAMES: readonly MethodName[] = ['app.info', 'readers.list', 'card.identify', 'eth.signMessage', 'wallet.unlock', 'wallet.overview', 'eth.send', 'btc.send', 'btc.signPsbt', 'wallet.verifyAddresses'];
 export const EVENT_NAMES: readonly EventName[] = ['readers.changed'];
 
 export function isMethodName(value: unknown): value is MethodName {
@@ -342,6 +349,12 @@ export const validators: Validators = {
     if (typeof body.finalize !== 'boolean' || typeof body.broadcast !== 'boolean') throw invalid('btc.signPsbt', 'finalize and broadcast must be booleans');
     return { reader: readerName('btc.signPsbt', body.reader), psbt: body.psbt, finalize: body.finalize, broadcast: body.broadcast };
   },
+  'wallet.verifyAddresses': (payload) => {
+    const body = plainObject('wallet.verifyAddresses', payload);
+    onlyKeys('wallet.verifyAddresses', body, ['reader', 'pin']);
+    if (typeof body.pin !== 'string' || !/^[\x20-\x7e]{4,16}$/.test(body.pin)) throw invalid('wallet.verifyAddresses', 'pin must be 4 to 16 printable characters');
+    return { reader: readerName('wallet.verifyAddresses', body.reader), pin: body.pin };
+  },
 };
 
 export function validateRequest<M extends MethodName>(method: M, payload: unknown): RequestOf<M> {
@@ -362,6 +375,7 @@ export interface TapdeskApi {
   sendEth(reader: string, to: string, value: string): Promise<EthSendView>;
   sendBtc(reader: string, to: string, amount: string, feeRate?: number): Promise<BtcSendView>;
   signPsbt(reader: string, psbt: string, options: { finalize: boolean; broadcast: boolean }): Promise<PsbtSignView>;
+  verifyAddresses(reader: string, pin: string): Promise<AddressCheckView>;
   /** Subscribe to reader/card changes; returns the unsubscribe function. */
   onReadersChanged(listener: (snapshot: ReadersSnapshot) => void): () => void;
 }
@@ -396,6 +410,7 @@ export function createTapdeskApi(transport: BridgeTransport): TapdeskApi {
     unlockWallet: (reader: string, pin: string) => call('wallet.unlock', { reader, pin }),
     walletOverview: (reader: string) => call('wallet.overview', { reader }),
     sendEth: (reader: string, to: string, value: string) => call('eth.send', { reader, to, value }),
+    verifyAddresses: (reader: string, pin: string) => call('wallet.verifyAddresses', { reader, pin }),
     signPsbt: (reader: string, psbt: string, options: { finalize: boolean; broadcast: boolean }) =>
       call('btc.signPsbt', { reader, psbt, finalize: options.finalize, broadcast: options.broadcast }),
     sendBtc: (reader: string, to: string, amount: string, feeRate?: number) => call('btc.send', feeRate === undefined ? { reader, to, amount } : { reader, to, amount, feeRate }),

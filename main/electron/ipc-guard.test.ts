@@ -16,6 +16,7 @@ function fakeHandlers() {
     'wallet.overview': vi.fn(async () => ({ reader: 'R', locked: true, demo: false })),
     'eth.send': vi.fn(async () => ({ hash: '0x', from: '0x', blockNumber: 1 })),
     'btc.send': vi.fn(async () => ({ txid: '00', fee: 1, signedInputs: 1 })),
+    'wallet.verifyAddresses': vi.fn(async () => ({ btc: { address: 'a', path: 'p', verified: true as const }, eth: { address: 'b', path: 'q', verified: true as const } })),
     'btc.signPsbt': vi.fn(async () => ({ psbtBase64: '', signedInputs: 0, txid: null, txHex: null, broadcast: false })),
   } satisfies HandlerTable;
   return { handlers, appInfo };

@@ -30,6 +30,7 @@ export function createHandlers(core: TapdeskCore): HandlerTable {
     'eth.send': ({ reader, to, value }) => core.wallets.sendEth(reader, to, value),
     'btc.send': ({ reader, to, amount, feeRate }) => core.wallets.sendBtc(reader, to, amount, feeRate),
     'btc.signPsbt': ({ reader, psbt, finalize, broadcast }) => core.wallets.signPsbt(reader, psbt, finalize, broadcast),
+    'wallet.verifyAddresses': ({ reader, pin }) => core.wallets.verifyAddresses(reader, pin),
   };
 }
 

@@ -5,7 +5,7 @@
  */
 import QRCode from 'qrcode';
 import { formatEther } from 'ethers';
-import type { BtcSendView, EthSendView, PsbtSignView, WalletView } from '../../../preload/contract.ts';
+import type { AddressCheckView, BtcSendView, EthSendView, PsbtSignView, WalletView } from '../../../preload/contract.ts';
 import type { ApprovalBroker } from '../approvals/broker.ts';
 import { EsploraClient } from '../chains/esplora.ts';
 import { EthereumRpcClient } from '../chains/ethereum-rpc.ts';
@@ -18,6 +18,10 @@ import type { Bip84Account } from './btc/account.ts';
 import { balanceOf, discoverAccount, listUtxos } from './btc/discovery.ts';
 import { type BtcNetworkName, btcNetwork } from './btc/networks.ts';
 import { CardAccounts } from './card-accounts.ts';
+import { withUnlockedCard } from './card-session.ts';
+import { ethAccount } from './eth/account.ts';
+import { EthError } from './eth/errors.ts';
+import { CardNotUnlockedError } from '../signing/errors.ts';
 
 /** Balance lookups give up quickly: the screen shows "unreachable" instead of waiting. */
 const BALANCE_TIMEOUT_MS = 5000;
@@ -95,6 +99,21 @@ export class WalletService {
     const chain = { network: chains.btc.network, esplora: new EsploraClient({ baseUrl: chains.btc.esploraUrl }), unit: coinUnit(chains.btc.network) };
     const result = await sendBtc({ readers: this.readers, approvals: this.approvals, accounts: this.accounts }, chain, { reader, to, amount, ...(feeRate === undefined ? {} : { feeRate }) });
     return { txid: result.txid, fee: result.fee, signedInputs: result.signedInputs };
+  }
+
+  /** The card re-derives the receive addresses the Accounts screen shows (BTC index 0, ETH account 0). */
+  async verifyAddresses(reader: string, pin: string): Promise<AddressCheckView> {
+    const chains = this.chains();
+    const wallets = await this.accounts.on(reader);
+    if (!wallets) throw new CardNotUnlockedError(reader);
+    const account = CardAccounts.btcAccount(wallets, chains.btc.network);
+    return withUnlockedCard(this.readers, reader, pin, async ({ signer, cardId }) => {
+      if (cardId !== wallets.cardId) throw new CardNotUnlockedError(reader, 'another card is on the reader now');
+      const btc = await account.verifyAddressOnCard(signer, 0, 0);
+      const eth = await ethAccount(signer, 0);
+      if (eth.address !== wallets.eth.address) throw new EthError('SIGNER_MISMATCH', 'the card derives another Ethereum address than the one shown', { expected: wallets.eth.address, actual: eth.address });
+      return { btc: { address: btc.address, path: btc.path, verified: true }, eth: { address: eth.address, path: eth.path, verified: true } };
+    });
   }
 
   async signPsbt(reader: string, psbt: string, finalize: boolean, broadcast: boolean): Promise<PsbtSignView> {
