@@ -90,4 +90,20 @@ describe('browser mode: accounts and sending ETH with the demo card on Anvil', (
     expect(await anvil.rpc.getTransactionCount(cardAddress, 'pending')).toBe(nonce);
     await window.close();
   });
+
+  it('Networks: pointing Ethereum at a backend that is down shows the balance as unavailable, and back', async () => {
+    await page.getByTestId('nav-settings').click();
+    await page.getByTestId('settings-eth-rpc').fill('http://127.0.0.1:9');
+    await page.getByTestId('settings-save').click();
+    await page.getByTestId('settings-saved').waitFor();
+    await page.getByTestId('nav-accounts').click();
+    await expect.poll(() => page.getByTestId('accounts-eth-balance').textContent()).toBe('balance unavailable');
+    await page.getByTestId('nav-settings').click();
+    await page.getByTestId('settings-eth-rpc').fill(anvil.url);
+    await page.getByTestId('settings-save').click();
+    await page.getByTestId('settings-saved').waitFor();
+    await page.getByTestId('nav-accounts').click();
+    await expect.poll(() => page.getByTestId('accounts-eth-balance').textContent()).toMatch(/ETH$/);
+  });
 });
+

@@ -200,7 +200,7 @@ describe('createTapdeskApi', () => {
   it('returns a frozen object with exactly the named functions', () => {
     const api = createTapdeskApi(fakeTransport(() => ({ ok: true, result: null })).transport);
     expect(Object.isFrozen(api)).toBe(true);
-    expect(Object.keys(api).sort()).toEqual(['appInfo', 'identifyCard', 'listReaders', 'onReadersChanged', 'sendBtc', 'sendEth', 'signEthMessage', 'signPsbt', 'unlockWallet', 'verifyAddresses', 'walletOverview']);
+    expect(Object.keys(api).sort()).toEqual(['appInfo', 'chainSettings', 'identifyCard', 'listReaders', 'onReadersChanged', 'sendBtc', 'sendEth', 'setChainSettings', 'signEthMessage', 'signPsbt', 'unlockWallet', 'verifyAddresses', 'walletOverview']);
     expect(() => {
       (api as unknown as Record<string, unknown>).listReaders = () => null;
     }).toThrow(TypeError);
@@ -255,5 +255,20 @@ describe('btc.signPsbt validation', () => {
     refused(() => validateRequest('btc.signPsbt', { reader: 'R', psbt: 'x'.repeat(61 * 1024), finalize: true, broadcast: false }));
     refused(() => validateRequest('btc.signPsbt', { reader: 'R', psbt: 'cHNidP8=', finalize: 'yes', broadcast: false }));
     refused(() => validateRequest('btc.signPsbt', { reader: 'R', psbt: 'cHNidP8=', finalize: true, broadcast: false, pin: '1234' }));
+  });
+});
+
+describe('settings.set validation', () => {
+  const good = { eth: { rpcUrl: 'http://127.0.0.1:8545', chainId: 31337, name: 'Anvil' }, btc: { network: 'regtest', esploraUrl: 'https://blockstream.info/api/' } };
+  it('accepts http(s) backends, a chain id and a known Bitcoin network; strips a trailing slash', () => {
+    expect(validateRequest('settings.set', good)).toEqual({ ...good, btc: { network: 'regtest', esploraUrl: 'https://blockstream.info/api' } });
+  });
+  it('refuses other schemes, bad chain ids, unknown networks and extra fields', () => {
+    refused(() => validateRequest('settings.set', { ...good, eth: { ...good.eth, rpcUrl: 'file:///etc/passwd' } }));
+    refused(() => validateRequest('settings.set', { ...good, eth: { ...good.eth, rpcUrl: 'javascript:alert(1)' } }));
+    refused(() => validateRequest('settings.set', { ...good, eth: { ...good.eth, chainId: 0 } }));
+    refused(() => validateRequest('settings.set', { ...good, eth: { ...good.eth, chainId: 1.5 } }));
+    refused(() => validateRequest('settings.set', { ...good, btc: { ...good.btc, network: 'dogecoin' } }));
+    refused(() => validateRequest('settings.set', { ...good, extra: 1 }));
   });
 });

@@ -170,6 +170,22 @@ export interface Methods {
   'btc.signPsbt': { request: { reader: string; psbt: string; finalize: boolean; broadcast: boolean }; result: PsbtSignView };
   /** The card re-derives the shown receive addresses (PIN once, never retried); each is returned only when it matches. */
   'wallet.verifyAddresses': { request: { reader: string; pin: string }; result: AddressCheckView };
+  'settings.get': { request: Record<string, never>; result: ChainSettingsView };
+  /** Change the chains and their backends (main only talks to them; URLs are http(s) only). */
+  'settings.set': { request: ChainSettingsRequest; result: ChainSettingsView };
+}
+
+export type BtcNetworkId = 'mainnet' | 'testnet' | 'signet' | 'regtest' | 'litecoin-regtest';
+export const BTC_NETWORK_IDS: readonly BtcNetworkId[] = ['mainnet', 'testnet', 'signet', 'regtest', 'litecoin-regtest'];
+
+export interface ChainSettingsRequest {
+  readonly eth: { readonly rpcUrl: string; readonly chainId: number; readonly name: string };
+  readonly btc: { readonly network: BtcNetworkId; readonly esploraUrl: string };
+}
+
+export interface ChainSettingsView {
+  readonly eth: { readonly rpcUrl: string; readonly chainId: number; readonly name: string; readonly demo: boolean };
+  readonly btc: { readonly network: BtcNetworkId; readonly esploraUrl: string; readonly demo: boolean };
 }
 
 export interface AddressCheckView {
@@ -247,7 +263,7 @@ export interface Events {
 }
 export type EventName = keyof Events;
 
-export const METHOD_NAMES: readonly MethodName[] = ['app.info', 'readers.list', 'card.identify', 'eth.signMessage', 'wallet.unlock', 'wallet.overview', 'eth.send', 'btc.send', 'btc.signPsbt', 'wallet.verifyAddresses'];
+export const METHOD_NAMES: readonly MethodName[] = ['app.info', 'readers.list', 'card.identify', 'eth.signMessage', 'wallet.unlock', 'wallet.overview', 'eth.send', 'btc.send', 'btc.signPsbt', 'wallet.verifyAddresses', 'settings.get', 'settings.set'];
 export const EVENT_NAMES: readonly EventName[] = ['readers.changed'];
 
 export function isMethodName(value: unknown): value is MethodName {
@@ -355,7 +371,41 @@ export const validators: Validators = {
     if (typeof body.pin !== 'string' || !/^[\x20-\x7e]{4,16}$/.test(body.pin)) throw invalid('wallet.verifyAddresses', 'pin must be 4 to 16 printable characters');
     return { reader: readerName('wallet.verifyAddresses', body.reader), pin: body.pin };
   },
+  'settings.get': (payload) => {
+    onlyKeys('settings.get', plainObject('settings.get', payload), []);
+    return {};
+  },
+  'settings.set': (payload) => {
+    const body = plainObject('settings.set', payload);
+    onlyKeys('settings.set', body, ['eth', 'btc']);
+    const eth = plainObject('settings.set', body.eth);
+    const btc = plainObject('settings.set', body.btc);
+    onlyKeys('settings.set', eth, ['rpcUrl', 'chainId', 'name']);
+    onlyKeys('settings.set', btc, ['network', 'esploraUrl']);
+    const chainId = eth.chainId;
+    if (typeof chainId !== 'number' || !Number.isSafeInteger(chainId) || chainId < 1 || chainId > 0xffffffff) throw invalid('settings.set', 'eth.chainId must be an integer from 1 to 2^32 - 1');
+    if (typeof eth.name !== 'string' || eth.name.length > 64 || /[\u0000-\u001f]/.test(eth.name)) throw invalid('settings.set', 'eth.name must be a short name');
+    if (typeof btc.network !== 'string' || !(BTC_NETWORK_IDS as readonly string[]).includes(btc.network)) throw invalid('settings.set', `btc.network must be one of ${BTC_NETWORK_IDS.join(', ')}`);
+    return {
+      eth: { rpcUrl: backendUrl('settings.set', eth.rpcUrl, 'eth.rpcUrl'), chainId, name: eth.name },
+      btc: { network: btc.network as BtcNetworkId, esploraUrl: backendUrl('settings.set', btc.esploraUrl, 'btc.esploraUrl') },
+    };
+  },
 };
+
+/** A backend address: http(s) only, no fragments, at most 512 characters. */
+function backendUrl(method: string, value: unknown, field: string): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 512) throw invalid(method, `${field} must be a URL`);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw invalid(method, `${field} is not a URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalid(method, `${field} must be http or https`);
+  if (url.hash) throw invalid(method, `${field} must not have a fragment`);
+  return value.replace(/\/+$/, '');
+}
 
 export function validateRequest<M extends MethodName>(method: M, payload: unknown): RequestOf<M> {
   return validators[method](payload) as RequestOf<M>;
@@ -376,6 +426,8 @@ export interface TapdeskApi {
   sendBtc(reader: string, to: string, amount: string, feeRate?: number): Promise<BtcSendView>;
   signPsbt(reader: string, psbt: string, options: { finalize: boolean; broadcast: boolean }): Promise<PsbtSignView>;
   verifyAddresses(reader: string, pin: string): Promise<AddressCheckView>;
+  chainSettings(): Promise<ChainSettingsView>;
+  setChainSettings(settings: ChainSettingsRequest): Promise<ChainSettingsView>;
   /** Subscribe to reader/card changes; returns the unsubscribe function. */
   onReadersChanged(listener: (snapshot: ReadersSnapshot) => void): () => void;
 }
@@ -411,6 +463,8 @@ export function createTapdeskApi(transport: BridgeTransport): TapdeskApi {
     walletOverview: (reader: string) => call('wallet.overview', { reader }),
     sendEth: (reader: string, to: string, value: string) => call('eth.send', { reader, to, value }),
     verifyAddresses: (reader: string, pin: string) => call('wallet.verifyAddresses', { reader, pin }),
+    chainSettings: () => call('settings.get', {}),
+    setChainSettings: (settings: ChainSettingsRequest) => call('settings.set', settings),
     signPsbt: (reader: string, psbt: string, options: { finalize: boolean; broadcast: boolean }) =>
       call('btc.signPsbt', { reader, psbt, finalize: options.finalize, broadcast: options.broadcast }),
     sendBtc: (reader: string, to: string, amount: string, feeRate?: number) => call('btc.send', feeRate === undefined ? { reader, to, amount } : { reader, to, amount, feeRate }),

@@ -1,10 +1,10 @@
 /**
  * The core every front end shares (Electron, browser mode, CLI). No Electron import here.
  */
-import type { AppInfo } from '../../preload/contract.ts';
+import type { AppInfo, ChainSettingsRequest } from '../../preload/contract.ts';
 import { ApprovalBroker } from './approvals/broker.ts';
 import { createDemoWalletCard } from './demo/demo-card.ts';
-import { type ChainsConfig, DEFAULT_CHAINS } from './chains-config.ts';
+import { type ChainSettingsView, type ChainsConfig, DEFAULT_CHAINS, applySettings, settingsView } from './chains-config.ts';
 import { ReaderService, type ReaderServiceOptions } from './readers.ts';
 import { WalletService } from './wallets/wallet-service.ts';
 
@@ -15,6 +15,9 @@ export interface TapdeskCore {
   readonly approvals: ApprovalBroker;
   /** Accounts, balances, sends. */
   readonly wallets: WalletService;
+  /** The chains and backends in use, and changing them (Settings). */
+  chainSettings(): ChainSettingsView;
+  setChainSettings(next: ChainSettingsRequest): ChainSettingsView;
   close(): Promise<void>;
 }
 
@@ -40,7 +43,7 @@ export async function createCore(options: CoreOptions): Promise<TapdeskCore> {
   await readers.start();
   const notices = [...(options.notices ?? [])];
   const approvals = new ApprovalBroker();
-  const chains = options.chains ?? DEFAULT_CHAINS;
+  let chains = options.chains ?? DEFAULT_CHAINS;
   return {
     appInfo: () => ({
       name: 'Tapdesk',
@@ -51,6 +54,11 @@ export async function createCore(options: CoreOptions): Promise<TapdeskCore> {
     readers,
     approvals,
     wallets: new WalletService(readers, approvals, () => chains),
+    chainSettings: () => settingsView(chains),
+    setChainSettings: (next) => {
+      chains = applySettings(chains, next);
+      return settingsView(chains);
+    },
     close: () => readers.close(),
   };
 }

@@ -4,6 +4,7 @@
  * local chains the project's scripts start (Anvil, the regtest node behind its Esplora server).
  * Every backend is labelled so the UI can say which chain a balance is on, and demo chains say so.
  */
+import type { ChainSettingsRequest, ChainSettingsView } from '../../preload/contract.ts';
 import { EthereumRpcClient } from './chains/ethereum-rpc.ts';
 import type { BtcNetworkName } from './wallets/btc/networks.ts';
 import { type EthNetwork, MAINNET, builtInNetwork, customNetwork } from './wallets/eth/networks.ts';
@@ -41,4 +42,28 @@ export function demoChains(ethRpcUrl: string, esploraUrl: string, ethChainId = 3
 
 export function ethClient(config: EthChainConfig): EthereumRpcClient {
   return new EthereumRpcClient({ url: config.rpcUrl });
+}
+
+export function settingsView(config: ChainsConfig): ChainSettingsView {
+  return {
+    eth: { rpcUrl: config.eth.rpcUrl, chainId: config.eth.network.chainId, name: config.eth.network.name, demo: config.eth.demo },
+    btc: { network: config.btc.network, esploraUrl: config.btc.esploraUrl, demo: config.btc.demo },
+  };
+}
+
+/** What the Settings screen shows and edits. */
+export type { ChainSettingsView } from '../../preload/contract.ts';
+
+/**
+ * New settings from the Settings screen: the chain id picks the built-in network (mainnet,
+ * Sepolia) or a custom one named by the person; a backend URL on the same host as a demo chain
+ * stays marked as demo only if it is unchanged.
+ */
+export function applySettings(current: ChainsConfig, next: ChainSettingsRequest): ChainsConfig {
+  const ethDemo = current.eth.demo && next.eth.rpcUrl === current.eth.rpcUrl && next.eth.chainId === current.eth.network.chainId;
+  const btcDemo = current.btc.demo && next.btc.esploraUrl === current.btc.esploraUrl && next.btc.network === current.btc.network;
+  return {
+    eth: { network: builtInNetwork(next.eth.chainId) ?? customNetwork(next.eth.chainId, next.eth.name || `Chain ${next.eth.chainId}`, { testnet: true }), rpcUrl: next.eth.rpcUrl, demo: ethDemo },
+    btc: { network: next.btc.network, esploraUrl: next.btc.esploraUrl, demo: btcDemo },
+  };
 }

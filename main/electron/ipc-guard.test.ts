@@ -5,6 +5,8 @@ import { FORBIDDEN_ENVELOPE, type SenderInfo, guardedDispatch, isAllowedSender }
 
 const info: AppInfo = { name: 'Tapdesk', version: '0.0.0', mode: 'electron', notices: [] };
 
+const settingsSample = { eth: { rpcUrl: 'http://x', chainId: 1, name: 'n', demo: false }, btc: { network: 'mainnet' as const, esploraUrl: 'http://y', demo: false } };
+
 function fakeHandlers() {
   const appInfo = vi.fn(async () => info);
   const handlers = {
@@ -17,6 +19,8 @@ function fakeHandlers() {
     'eth.send': vi.fn(async () => ({ hash: '0x', from: '0x', blockNumber: 1 })),
     'btc.send': vi.fn(async () => ({ txid: '00', fee: 1, signedInputs: 1 })),
     'wallet.verifyAddresses': vi.fn(async () => ({ btc: { address: 'a', path: 'p', verified: true as const }, eth: { address: 'b', path: 'q', verified: true as const } })),
+    'settings.get': vi.fn(async () => settingsSample),
+    'settings.set': vi.fn(async () => settingsSample),
     'btc.signPsbt': vi.fn(async () => ({ psbtBase64: '', signedInputs: 0, txid: null, txHex: null, broadcast: false })),
   } satisfies HandlerTable;
   return { handlers, appInfo };
