@@ -9,6 +9,7 @@ import { createBrowserModeApi } from '../../preload/web-bridge.ts';
 import App from './App.svelte';
 import { errorText } from './lib/reader-status.ts';
 import './app.css';
+import './wallet.css';
 
 function connect(): { api: TapdeskApi; bootError: null } | { api: null; bootError: { message: string; hint?: string } } {
   if (window.tapdesk) return { api: window.tapdesk, bootError: null };
