@@ -6,7 +6,7 @@
  */
 import { HDKey } from '@scure/bip32';
 import { mnemonicToSeedSync } from '@scure/bip39';
-import { SigningKey, computeAddress, verifyMessage } from 'ethers';
+import { SigningKey, computeAddress, verifyMessage, verifyTypedData } from 'ethers';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_MNEMONIC, DEMO_PIN } from '../main/core/demo/demo-card.ts';
@@ -37,12 +37,12 @@ describe('browser mode: the approval window', () => {
     await app?.stop();
   });
 
-  async function ask(text: string): Promise<Page> {
+  async function ask(text: string, kind = 'eth-personal-sign'): Promise<Page> {
     await page.getByTestId('sign-text').fill(text);
     await page.getByTestId('sign-submit').click();
     await page.getByTestId('sign-status').waitFor();
     const approval = await nextApproval(app, approvals++);
-    expect(approval.kind).toBe('eth-personal-sign');
+    expect(approval.kind).toBe(kind);
     expect(new URL(approval.url).port).not.toBe(String(app.port)); // its own origin
     const window = await browser.newPage();
     await window.goto(approval.url);
@@ -114,4 +114,30 @@ describe('browser mode: the approval window', () => {
     await window.close();
     expect(pageErrors).toEqual([]);
   });
+
+  it('EIP-712: the approval window shows the domain and fields; the card signature verifies with ethers', async () => {
+    // The demo chains are not running here: the app is on Ethereum mainnet, so the domain says chain id 1.
+    const typed = {
+      types: {
+        EIP712Domain: [{ name: 'name', type: 'string' }, { name: 'version', type: 'string' }, { name: 'chainId', type: 'uint256' }],
+        Order: [{ name: 'item', type: 'string' }, { name: 'price', type: 'uint256' }],
+      },
+      primaryType: 'Order',
+      domain: { name: 'Tapdesk shop', version: '1', chainId: 1 },
+      message: { item: 'coffee', price: 3 },
+    };
+    await page.getByTestId('sign-kind-typed').check();
+    const window = await ask(JSON.stringify(typed), 'eth-typed-data');
+    const rows = (await window.getByTestId('approval-row').allTextContents()).join('\n');
+    expect(rows).toContain('Tapdesk shop');
+    expect(rows).toContain('coffee');
+    await window.getByTestId('approval-pin').fill(DEMO_PIN);
+    await window.getByTestId('approval-approve').click();
+    await page.getByTestId('sign-result').waitFor();
+    const signature = (await page.getByTestId('sign-signature').textContent())!;
+    const { EIP712Domain: _domain, ...types } = typed.types;
+    expect(verifyTypedData(typed.domain, types, typed.message, signature)).toBe(DEMO_ADDRESS);
+    await window.close();
+  });
 });
+

@@ -170,6 +170,8 @@ export interface Methods {
   'btc.signPsbt': { request: { reader: string; psbt: string; finalize: boolean; broadcast: boolean }; result: PsbtSignView };
   /** The card re-derives the shown receive addresses (PIN once, never retried); each is returned only when it matches. */
   'wallet.verifyAddresses': { request: { reader: string; pin: string }; result: AddressCheckView };
+  /** EIP-712 typed data (JSON) signed with the card after the approval window approves it; checked against the Ethereum network in use. */
+  'eth.signTypedData': { request: { reader: string; json: string }; result: EthTypedDataSignatureView };
   'settings.get': { request: Record<string, never>; result: ChainSettingsView };
   /** Change the chains and their backends (main only talks to them; URLs are http(s) only). */
   'settings.set': { request: ChainSettingsRequest; result: ChainSettingsView };
@@ -245,6 +247,13 @@ export interface EthSendView {
   readonly blockNumber: number;
 }
 
+export interface EthTypedDataSignatureView {
+  readonly address: string;
+  readonly signature: string;
+  /** The EIP-712 digest the card signed. */
+  readonly digest: string;
+}
+
 export interface EthMessageSignatureView {
   /** The card's address (m/44'/60'/0'/0/0), EIP-55. */
   readonly address: string;
@@ -263,7 +272,7 @@ export interface Events {
 }
 export type EventName = keyof Events;
 
-export const METHOD_NAMES: readonly MethodName[] = ['app.info', 'readers.list', 'card.identify', 'eth.signMessage', 'wallet.unlock', 'wallet.overview', 'eth.send', 'btc.send', 'btc.signPsbt', 'wallet.verifyAddresses', 'settings.get', 'settings.set'];
+export const METHOD_NAMES: readonly MethodName[] = ['app.info', 'readers.list', 'card.identify', 'eth.signMessage', 'wallet.unlock', 'wallet.overview', 'eth.send', 'btc.send', 'btc.signPsbt', 'wallet.verifyAddresses', 'eth.signTypedData', 'settings.get', 'settings.set'];
 export const EVENT_NAMES: readonly EventName[] = ['readers.changed'];
 
 export function isMethodName(value: unknown): value is MethodName {
@@ -371,6 +380,14 @@ export const validators: Validators = {
     if (typeof body.pin !== 'string' || !/^[\x20-\x7e]{4,16}$/.test(body.pin)) throw invalid('wallet.verifyAddresses', 'pin must be 4 to 16 printable characters');
     return { reader: readerName('wallet.verifyAddresses', body.reader), pin: body.pin };
   },
+  'eth.signTypedData': (payload) => {
+    const body = plainObject('eth.signTypedData', payload);
+    onlyKeys('eth.signTypedData', body, ['reader', 'json']);
+    if (typeof body.json !== 'string' || body.json.length === 0 || body.json.length > MAX_MESSAGE_CHARS) {
+      throw invalid('eth.signTypedData', `json must be a non-empty string of at most ${MAX_MESSAGE_CHARS} characters`);
+    }
+    return { reader: readerName('eth.signTypedData', body.reader), json: body.json };
+  },
   'settings.get': (payload) => {
     onlyKeys('settings.get', plainObject('settings.get', payload), []);
     return {};
@@ -426,6 +443,7 @@ export interface TapdeskApi {
   sendBtc(reader: string, to: string, amount: string, feeRate?: number): Promise<BtcSendView>;
   signPsbt(reader: string, psbt: string, options: { finalize: boolean; broadcast: boolean }): Promise<PsbtSignView>;
   verifyAddresses(reader: string, pin: string): Promise<AddressCheckView>;
+  signEthTypedData(reader: string, json: string): Promise<EthTypedDataSignatureView>;
   chainSettings(): Promise<ChainSettingsView>;
   setChainSettings(settings: ChainSettingsRequest): Promise<ChainSettingsView>;
   /** Subscribe to reader/card changes; returns the unsubscribe function. */
@@ -463,6 +481,7 @@ export function createTapdeskApi(transport: BridgeTransport): TapdeskApi {
     walletOverview: (reader: string) => call('wallet.overview', { reader }),
     sendEth: (reader: string, to: string, value: string) => call('eth.send', { reader, to, value }),
     verifyAddresses: (reader: string, pin: string) => call('wallet.verifyAddresses', { reader, pin }),
+    signEthTypedData: (reader: string, json: string) => call('eth.signTypedData', { reader, json }),
     chainSettings: () => call('settings.get', {}),
     setChainSettings: (settings: ChainSettingsRequest) => call('settings.set', settings),
     signPsbt: (reader: string, psbt: string, options: { finalize: boolean; broadcast: boolean }) =>

@@ -31,6 +31,7 @@ export function createHandlers(core: TapdeskCore): HandlerTable {
     'btc.send': ({ reader, to, amount, feeRate }) => core.wallets.sendBtc(reader, to, amount, feeRate),
     'btc.signPsbt': ({ reader, psbt, finalize, broadcast }) => core.wallets.signPsbt(reader, psbt, finalize, broadcast),
     'wallet.verifyAddresses': ({ reader, pin }) => core.wallets.verifyAddresses(reader, pin),
+    'eth.signTypedData': ({ reader, json }) => core.wallets.signTypedData(reader, json),
     'settings.get': async () => core.chainSettings(),
     'settings.set': async (settings) => core.setChainSettings(settings),
   };

@@ -5,7 +5,7 @@
  */
 import QRCode from 'qrcode';
 import { formatEther } from 'ethers';
-import type { AddressCheckView, BtcSendView, EthSendView, PsbtSignView, WalletView } from '../../../preload/contract.ts';
+import type { AddressCheckView, BtcSendView, EthSendView, EthTypedDataSignatureView, PsbtSignView, WalletView } from '../../../preload/contract.ts';
 import type { ApprovalBroker } from '../approvals/broker.ts';
 import { EsploraClient } from '../chains/esplora.ts';
 import { EthereumRpcClient } from '../chains/ethereum-rpc.ts';
@@ -14,6 +14,7 @@ import type { ReaderService } from '../readers.ts';
 import { signImportedPsbt } from '../signing/btc-psbt.ts';
 import { esploraBackend, sendBtc } from '../signing/btc-send.ts';
 import { sendEth } from '../signing/eth-send.ts';
+import { signEthTypedData } from '../signing/eth-typed-data.ts';
 import type { Bip84Account } from './btc/account.ts';
 import { balanceOf, discoverAccount, listUtxos } from './btc/discovery.ts';
 import { type BtcNetworkName, btcNetwork } from './btc/networks.ts';
@@ -114,6 +115,10 @@ export class WalletService {
       if (eth.address !== wallets.eth.address) throw new EthError('SIGNER_MISMATCH', 'the card derives another Ethereum address than the one shown', { expected: wallets.eth.address, actual: eth.address });
       return { btc: { address: btc.address, path: btc.path, verified: true }, eth: { address: eth.address, path: eth.path, verified: true } };
     });
+  }
+
+  async signTypedData(reader: string, json: string): Promise<EthTypedDataSignatureView> {
+    return signEthTypedData({ readers: this.readers, approvals: this.approvals }, this.chains().eth.network, { reader, json });
   }
 
   async signPsbt(reader: string, psbt: string, finalize: boolean, broadcast: boolean): Promise<PsbtSignView> {
