@@ -68,6 +68,8 @@ describe('browser mode: sending coins with the demo card on a regtest node', () 
     await page.getByTestId('send-submit').click();
     const approval = await nextApproval(app, 0);
     expect(approval.kind).toBe('btc-psbt');
+    // Progress from main: the app says where to approve.
+    await expect.poll(() => page.getByTestId('send-status').textContent()).toContain('approval window');
     const window = await browser.newPage();
     await window.goto(approval.url);
     await window.getByTestId('approval-title').waitFor();

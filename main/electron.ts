@@ -214,7 +214,15 @@ async function start(): Promise<void> {
   core = await createCore({ mode: 'electron', ...(ethRpc && esplora ? { chains: demoChains(ethRpc, esplora, Number(chainId ?? 31337)) } : {}) });
   registerIpc(core);
   registerApprovals(core);
-  stopForwarding = core.readers.onChange(sendReadersChanged);
+  const offReaders = core.readers.onChange(sendReadersChanged);
+  const offProgress = core.wallets.onProgress((progress) => {
+    const contents = mainWindow && !mainWindow.isDestroyed() ? mainWindow.webContents : null;
+    if (contents && !contents.isDestroyed() && isTrustedSender(contents.getURL(), true)) contents.send(eventChannel('signing.progress'), progress);
+  });
+  stopForwarding = () => {
+    offReaders();
+    offProgress();
+  };
   createWindow();
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0 && quitState === 'running') createWindow();

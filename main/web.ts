@@ -187,10 +187,16 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ id, envelope }));
   }
 
-  const unsubscribe = options.core.readers.onChange((snapshot) => {
-    const frame = JSON.stringify({ event: 'readers.changed', payload: snapshot });
+  const broadcastEvent = (event: string, payload: unknown) => {
+    const frame = JSON.stringify({ event, payload });
     for (const ws of sockets) if (ws.readyState === ws.OPEN) ws.send(frame);
-  });
+  };
+  const offReaders = options.core.readers.onChange((snapshot) => broadcastEvent('readers.changed', snapshot));
+  const offProgress = options.core.wallets.onProgress((progress) => broadcastEvent('signing.progress', progress));
+  const unsubscribe = () => {
+    offReaders();
+    offProgress();
+  };
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

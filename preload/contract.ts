@@ -269,11 +269,21 @@ export type ResultOf<M extends MethodName> = Methods[M]['result'];
 
 export interface Events {
   'readers.changed': ReadersSnapshot;
+  /** Where a signing request is: waiting for the approval window, signing on the card (i of n), broadcasting, done. */
+  'signing.progress': SigningProgressView;
 }
 export type EventName = keyof Events;
 
 export const METHOD_NAMES: readonly MethodName[] = ['app.info', 'readers.list', 'card.identify', 'eth.signMessage', 'wallet.unlock', 'wallet.overview', 'eth.send', 'btc.send', 'btc.signPsbt', 'wallet.verifyAddresses', 'eth.signTypedData', 'settings.get', 'settings.set'];
-export const EVENT_NAMES: readonly EventName[] = ['readers.changed'];
+export const EVENT_NAMES: readonly EventName[] = ['readers.changed', 'signing.progress'];
+
+export interface SigningProgressView {
+  readonly reader: string;
+  readonly step: 'preparing' | 'waiting-approval' | 'signing' | 'broadcasting' | 'confirming' | 'done';
+  /** While signing several inputs: how many are signed, of how many. */
+  readonly signed?: number;
+  readonly total?: number;
+}
 
 export function isMethodName(value: unknown): value is MethodName {
   return typeof value === 'string' && (METHOD_NAMES as readonly string[]).includes(value);
@@ -446,6 +456,8 @@ export interface TapdeskApi {
   signEthTypedData(reader: string, json: string): Promise<EthTypedDataSignatureView>;
   chainSettings(): Promise<ChainSettingsView>;
   setChainSettings(settings: ChainSettingsRequest): Promise<ChainSettingsView>;
+  /** Progress of signing requests (approval, card, broadcast); returns the unsubscribe function. */
+  onSigningProgress(listener: (progress: SigningProgressView) => void): () => void;
   /** Subscribe to reader/card changes; returns the unsubscribe function. */
   onReadersChanged(listener: (snapshot: ReadersSnapshot) => void): () => void;
 }
@@ -489,5 +501,7 @@ export function createTapdeskApi(transport: BridgeTransport): TapdeskApi {
     sendBtc: (reader: string, to: string, amount: string, feeRate?: number) => call('btc.send', feeRate === undefined ? { reader, to, amount } : { reader, to, amount, feeRate }),
     onReadersChanged: (listener: (snapshot: ReadersSnapshot) => void) =>
       transport.subscribe('readers.changed', (payload) => listener(payload as ReadersSnapshot)),
+    onSigningProgress: (listener: (progress: SigningProgressView) => void) =>
+      transport.subscribe('signing.progress', (payload) => listener(payload as SigningProgressView)),
   });
 }

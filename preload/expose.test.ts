@@ -5,7 +5,7 @@ import { API_KEY, type ContextBridgeLike, type IpcRendererLike, eventChannel, ex
 type Listener = (event: unknown, ...args: unknown[]) => void;
 
 /** Every function TapdeskApi has; the type below fails to compile if this list and the interface drift apart. */
-const API_FUNCTIONS = ['signEthTypedData', 'chainSettings', 'setChainSettings', 'appInfo', 'identifyCard', 'listReaders', 'onReadersChanged', 'sendBtc', 'sendEth', 'signEthMessage', 'signPsbt', 'verifyAddresses', 'unlockWallet', 'walletOverview'] as const;
+const API_FUNCTIONS = ['onSigningProgress', 'signEthTypedData', 'chainSettings', 'setChainSettings', 'appInfo', 'identifyCard', 'listReaders', 'onReadersChanged', 'sendBtc', 'sendEth', 'signEthMessage', 'signPsbt', 'verifyAddresses', 'unlockWallet', 'walletOverview'] as const;
 type Exhaustive = Exclude<keyof TapdeskApi, (typeof API_FUNCTIONS)[number]> extends never ? true : never;
 const exhaustive: Exhaustive = true;
 

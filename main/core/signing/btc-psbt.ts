@@ -42,6 +42,7 @@ export async function signImportedPsbt(
   core: { readonly readers: Pick<ReaderService, 'snapshot' | 'withSession'>; readonly approvals: ApprovalBroker; readonly accounts: CardAccounts },
   chain: BtcChain,
   request: PsbtSignRequest,
+  onStep: (step: { readonly step: 'waiting-approval' | 'signing' | 'broadcasting' | 'done'; readonly signed?: number; readonly total?: number }) => void = () => undefined,
 ): Promise<PsbtSignResult> {
   const psbt = importPsbt(request.psbt, btcNetwork(chain.network)); // malformed: BtcError before anything
   const wallets = await core.accounts.on(request.reader);
@@ -55,14 +56,22 @@ export async function signImportedPsbt(
   const card = `${reader?.card?.product ?? 'Card'} on ${request.reader}${reader?.kind === 'demo' ? ' - demo card' : ''}`;
   const finalize = request.finalize || request.broadcast;
   const action = request.broadcast ? 'Sign and broadcast' : finalize ? 'Sign and finalize' : 'Sign the PSBT';
+  onStep({ step: 'waiting-approval' });
   const pin = await core.approvals.approval('btc-psbt', btcPsbtDisplay(view, card, chain.unit, action), true);
   const signed = await withUnlockedCard(core.readers, request.reader, pin!, async ({ signer, cardId }) => {
     if (cardId !== wallets.cardId) throw new CardNotUnlockedError(request.reader, 'another card is on the reader now');
-    return signPsbt(psbt, account, signer);
+    return signPsbt(psbt, account, signer, { onProgress: (p) => onStep({ step: 'signing', signed: p.signed, total: p.total }) });
   });
   const psbtBase64 = exportPsbtBase64(psbt);
-  if (!finalize) return { psbtBase64, signedInputs: signed.signed.length, txHex: null, txid: null, broadcast: false };
+  if (!finalize) {
+    onStep({ step: 'done' });
+    return { psbtBase64, signedInputs: signed.signed.length, txHex: null, txid: null, broadcast: false };
+  }
   const tx = extractTransaction(finalizePsbt(psbt));
-  if (request.broadcast) await chain.esplora.broadcast(tx.hex);
+  if (request.broadcast) {
+    onStep({ step: 'broadcasting' });
+    await chain.esplora.broadcast(tx.hex);
+  }
+  onStep({ step: 'done' });
   return { psbtBase64, signedInputs: signed.signed.length, txHex: tx.hex, txid: tx.txid, broadcast: request.broadcast };
 }

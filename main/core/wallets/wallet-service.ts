@@ -5,7 +5,7 @@
  */
 import QRCode from 'qrcode';
 import { formatEther } from 'ethers';
-import type { AddressCheckView, BtcSendView, EthSendView, EthTypedDataSignatureView, PsbtSignView, WalletView } from '../../../preload/contract.ts';
+import type { AddressCheckView, BtcSendView, EthSendView, EthTypedDataSignatureView, PsbtSignView, SigningProgressView, WalletView } from '../../../preload/contract.ts';
 import type { ApprovalBroker } from '../approvals/broker.ts';
 import { EsploraClient } from '../chains/esplora.ts';
 import { EthereumRpcClient } from '../chains/ethereum-rpc.ts';
@@ -49,6 +49,17 @@ function coinUnit(network: BtcNetworkName): string {
 
 export class WalletService {
   readonly accounts: CardAccounts;
+  private readonly progressListeners = new Set<(progress: SigningProgressView) => void>();
+
+  /** Progress of every signing request (for the app window; the approval window has its own). */
+  onProgress(listener: (progress: SigningProgressView) => void): () => void {
+    this.progressListeners.add(listener);
+    return () => this.progressListeners.delete(listener);
+  }
+
+  private progress(progress: SigningProgressView): void {
+    for (const listener of this.progressListeners) listener(progress);
+  }
 
   constructor(
     private readonly readers: Pick<ReaderService, 'snapshot' | 'withSession'>,
@@ -98,7 +109,9 @@ export class WalletService {
   async sendBtc(reader: string, to: string, amount: string, feeRate?: number): Promise<BtcSendView> {
     const chains = this.chains();
     const chain = { network: chains.btc.network, esplora: new EsploraClient({ baseUrl: chains.btc.esploraUrl }), unit: coinUnit(chains.btc.network) };
-    const result = await sendBtc({ readers: this.readers, approvals: this.approvals, accounts: this.accounts }, chain, { reader, to, amount, ...(feeRate === undefined ? {} : { feeRate }) });
+    const result = await sendBtc({ readers: this.readers, approvals: this.approvals, accounts: this.accounts }, chain, { reader, to, amount, ...(feeRate === undefined ? {} : { feeRate }) }, (s) =>
+      this.progress(s.step === 'signing' ? { reader, step: 'signing', signed: s.signed, total: s.total } : { reader, step: s.step === 'sent' ? 'done' : s.step }),
+    );
     return { txid: result.txid, fee: result.fee, signedInputs: result.signedInputs };
   }
 
@@ -124,14 +137,18 @@ export class WalletService {
   async signPsbt(reader: string, psbt: string, finalize: boolean, broadcast: boolean): Promise<PsbtSignView> {
     const chains = this.chains();
     const chain = { network: chains.btc.network, esplora: new EsploraClient({ baseUrl: chains.btc.esploraUrl }), unit: coinUnit(chains.btc.network) };
-    const result = await signImportedPsbt({ readers: this.readers, approvals: this.approvals, accounts: this.accounts }, chain, { reader, psbt: psbt.trim(), finalize, broadcast });
+    const result = await signImportedPsbt({ readers: this.readers, approvals: this.approvals, accounts: this.accounts }, chain, { reader, psbt: psbt.trim(), finalize, broadcast }, (p) =>
+      this.progress({ reader, ...p }),
+    );
     return { psbtBase64: result.psbtBase64, signedInputs: result.signedInputs, txid: result.txid, txHex: result.txHex, broadcast: result.broadcast };
   }
 
   async sendEth(reader: string, to: string, value: string): Promise<EthSendView> {
     const chains = this.chains();
     const chain = { network: chains.eth.network, rpc: new EthereumRpcClient({ url: chains.eth.rpcUrl }) };
-    const result = await sendEth({ readers: this.readers, approvals: this.approvals, accounts: this.accounts }, chain, { reader, to, value });
+    const result = await sendEth({ readers: this.readers, approvals: this.approvals, accounts: this.accounts }, chain, { reader, to, value }, (step) =>
+      this.progress({ reader, step: step === 'confirmed' ? 'done' : step }),
+    );
     return { hash: result.hash, from: result.from, blockNumber: result.blockNumber };
   }
 }
