@@ -124,5 +124,15 @@ describe('browser mode: sending coins with the demo card on a regtest node', () 
     await expect.poll(() => page.getByTestId('psbt-error').textContent()).toMatch(/PSBT/);
     expect(app.output.join('').split('\n').filter((l) => l.startsWith('TAPDESK_APPROVAL ')).length).toBe(2);
   });
+
+  it('lists the recent transactions of the account from the backend (no explorer on a local chain)', async () => {
+    await page.getByTestId('nav-accounts').click();
+    await page.getByTestId('accounts-history-load').click();
+    await page.getByTestId('accounts-history').waitFor();
+    const items = await page.getByTestId('accounts-history-btc').allTextContents();
+    expect(items.some((t) => t.startsWith('2.00000000 LTC'))).toBe(true); // the funding
+    expect(items.some((t) => t.startsWith('-0.5'))).toBe(true); // the send, with its fee
+    expect(await page.getByTestId('accounts-history').locator('a').count()).toBe(0);
+  });
 });
 

@@ -5,7 +5,7 @@
  *
  * Built by scripts/build.mjs into dist/main/electron.cjs (CommonJS, so `__dirname` is dist/main).
  */
-import { app, BrowserWindow, ipcMain, protocol, session, type IpcMainInvokeEvent } from 'electron';
+import { app, BrowserWindow, ipcMain, protocol, session, shell, type IpcMainInvokeEvent } from 'electron';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { METHOD_NAMES, type ReadersSnapshot } from '../preload/contract.ts';
@@ -14,6 +14,7 @@ import { approvalChannel } from '../preload/approval-expose.ts';
 import { eventChannel, methodChannel } from '../preload/expose.ts';
 import { createCore, type TapdeskCore } from './core/app-core.ts';
 import { demoChains } from './core/chains-config.ts';
+import { isExplorerUrl } from './core/explorers.ts';
 import { createHandlers } from './ipc/handlers.ts';
 import { ApprovalWindowBindings } from './electron/approval-guard.ts';
 import { type SenderInfo, guardedDispatch } from './electron/ipc-guard.ts';
@@ -65,7 +66,11 @@ app.on('web-contents-created', (_event, contents) => {
     if (!isAllowedNavigation(event.url)) event.preventDefault();
   });
   contents.on('will-attach-webview', (event) => event.preventDefault());
-  contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+  // No new windows. A block-explorer link main built (fixed templates) opens in the system browser.
+  contents.setWindowOpenHandler(({ url }) => {
+    if (isExplorerUrl(url)) void shell.openExternal(url);
+    return { action: 'deny' };
+  });
 });
 
 function serveAppProtocol(): void {

@@ -172,6 +172,8 @@ export interface Methods {
   'wallet.verifyAddresses': { request: { reader: string; pin: string }; result: AddressCheckView };
   /** EIP-712 typed data (JSON) signed with the card after the approval window approves it; checked against the Ethereum network in use. */
   'eth.signTypedData': { request: { reader: string; json: string }; result: EthTypedDataSignatureView };
+  /** Recent transactions of the card's accounts (Bitcoin from the backend; Ethereum: sent from this app session), with explorer links main built. */
+  'wallet.history': { request: { reader: string }; result: HistoryView };
   'settings.get': { request: Record<string, never>; result: ChainSettingsView };
   /** Change the chains and their backends (main only talks to them; URLs are http(s) only). */
   'settings.set': { request: ChainSettingsRequest; result: ChainSettingsView };
@@ -247,6 +249,22 @@ export interface EthSendView {
   readonly blockNumber: number;
 }
 
+export interface HistoryItemView {
+  readonly id: string;
+  /** Net effect on the account, decimal in the chain's unit, signed ("-0.5"). */
+  readonly amount: string;
+  readonly confirmed: boolean;
+  readonly height?: number;
+  /** A public explorer's page for it, or none (local and custom chains). */
+  readonly explorerUrl: string | null;
+}
+
+export interface HistoryView {
+  readonly btc: { readonly unit: string; readonly items: readonly HistoryItemView[]; readonly backendError?: string };
+  /** JSON-RPC has no account history: the transactions sent from this app session. */
+  readonly eth: { readonly items: readonly HistoryItemView[] };
+}
+
 export interface EthTypedDataSignatureView {
   readonly address: string;
   readonly signature: string;
@@ -274,7 +292,7 @@ export interface Events {
 }
 export type EventName = keyof Events;
 
-export const METHOD_NAMES: readonly MethodName[] = ['app.info', 'readers.list', 'card.identify', 'eth.signMessage', 'wallet.unlock', 'wallet.overview', 'eth.send', 'btc.send', 'btc.signPsbt', 'wallet.verifyAddresses', 'eth.signTypedData', 'settings.get', 'settings.set'];
+export const METHOD_NAMES: readonly MethodName[] = ['app.info', 'readers.list', 'card.identify', 'eth.signMessage', 'wallet.unlock', 'wallet.overview', 'eth.send', 'btc.send', 'btc.signPsbt', 'wallet.verifyAddresses', 'eth.signTypedData', 'wallet.history', 'settings.get', 'settings.set'];
 export const EVENT_NAMES: readonly EventName[] = ['readers.changed', 'signing.progress'];
 
 export interface SigningProgressView {
@@ -398,6 +416,11 @@ export const validators: Validators = {
     }
     return { reader: readerName('eth.signTypedData', body.reader), json: body.json };
   },
+  'wallet.history': (payload) => {
+    const body = plainObject('wallet.history', payload);
+    onlyKeys('wallet.history', body, ['reader']);
+    return { reader: readerName('wallet.history', body.reader) };
+  },
   'settings.get': (payload) => {
     onlyKeys('settings.get', plainObject('settings.get', payload), []);
     return {};
@@ -454,6 +477,7 @@ export interface TapdeskApi {
   signPsbt(reader: string, psbt: string, options: { finalize: boolean; broadcast: boolean }): Promise<PsbtSignView>;
   verifyAddresses(reader: string, pin: string): Promise<AddressCheckView>;
   signEthTypedData(reader: string, json: string): Promise<EthTypedDataSignatureView>;
+  walletHistory(reader: string): Promise<HistoryView>;
   chainSettings(): Promise<ChainSettingsView>;
   setChainSettings(settings: ChainSettingsRequest): Promise<ChainSettingsView>;
   /** Progress of signing requests (approval, card, broadcast); returns the unsubscribe function. */
@@ -494,6 +518,7 @@ export function createTapdeskApi(transport: BridgeTransport): TapdeskApi {
     sendEth: (reader: string, to: string, value: string) => call('eth.send', { reader, to, value }),
     verifyAddresses: (reader: string, pin: string) => call('wallet.verifyAddresses', { reader, pin }),
     signEthTypedData: (reader: string, json: string) => call('eth.signTypedData', { reader, json }),
+    walletHistory: (reader: string) => call('wallet.history', { reader }),
     chainSettings: () => call('settings.get', {}),
     setChainSettings: (settings: ChainSettingsRequest) => call('settings.set', settings),
     signPsbt: (reader: string, psbt: string, options: { finalize: boolean; broadcast: boolean }) =>

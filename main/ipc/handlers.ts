@@ -32,6 +32,7 @@ export function createHandlers(core: TapdeskCore): HandlerTable {
     'btc.signPsbt': ({ reader, psbt, finalize, broadcast }) => core.wallets.signPsbt(reader, psbt, finalize, broadcast),
     'wallet.verifyAddresses': ({ reader, pin }) => core.wallets.verifyAddresses(reader, pin),
     'eth.signTypedData': ({ reader, json }) => core.wallets.signTypedData(reader, json),
+    'wallet.history': ({ reader }) => core.wallets.history(reader),
     'settings.get': async () => core.chainSettings(),
     'settings.set': async (settings) => core.setChainSettings(settings),
   };

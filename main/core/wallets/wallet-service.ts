@@ -5,9 +5,10 @@
  */
 import QRCode from 'qrcode';
 import { formatEther } from 'ethers';
-import type { AddressCheckView, BtcSendView, EthSendView, EthTypedDataSignatureView, PsbtSignView, SigningProgressView, WalletView } from '../../../preload/contract.ts';
+import type { AddressCheckView, BtcSendView, EthSendView, EthTypedDataSignatureView, HistoryItemView, HistoryView, PsbtSignView, SigningProgressView, WalletView } from '../../../preload/contract.ts';
+import { btcExplorerUrl, ethExplorerUrl } from '../explorers.ts';
 import type { ApprovalBroker } from '../approvals/broker.ts';
-import { EsploraClient } from '../chains/esplora.ts';
+import { EsploraClient, type EsploraTx } from '../chains/esplora.ts';
 import { EthereumRpcClient } from '../chains/ethereum-rpc.ts';
 import type { ChainsConfig } from '../chains-config.ts';
 import type { ReaderService } from '../readers.ts';
@@ -50,6 +51,8 @@ function coinUnit(network: BtcNetworkName): string {
 export class WalletService {
   readonly accounts: CardAccounts;
   private readonly progressListeners = new Set<(progress: SigningProgressView) => void>();
+  /** ETH transactions sent from this app session, by card (JSON-RPC keeps no account history). */
+  private readonly ethSent = new Map<string, HistoryItemView[]>();
 
   /** Progress of every signing request (for the app window; the approval window has its own). */
   onProgress(listener: (progress: SigningProgressView) => void): () => void {
@@ -130,6 +133,43 @@ export class WalletService {
     });
   }
 
+  /** Recent transactions: Bitcoin from the backend (first page per used address), Ethereum from this session. */
+  async history(reader: string): Promise<HistoryView> {
+    const chains = this.chains();
+    const wallets = await this.accounts.on(reader);
+    if (!wallets) throw new CardNotUnlockedError(reader);
+    const unit = coinUnit(chains.btc.network);
+    const eth = { items: this.ethSent.get(wallets.cardId) ?? [] };
+    try {
+      const esplora = new EsploraClient({ baseUrl: chains.btc.esploraUrl, timeoutMs: BALANCE_TIMEOUT_MS });
+      const account = CardAccounts.btcAccount(wallets, chains.btc.network);
+      const scan = await discoverAccount(account, esploraBackend(esplora));
+      const used = [...scan.receive.used, ...scan.change.used];
+      const mine = new Set(used.map((a) => a.address));
+      const pages = await Promise.all(used.map((a) => esplora.addressTxs(a.address)));
+      const byId = new Map<string, EsploraTx>();
+      for (const tx of pages.flat()) byId.set(tx.txid, tx);
+      const items = [...byId.values()]
+        .map((tx) => {
+          const received = tx.vout.filter((o) => o.address && mine.has(o.address)).reduce((n, o) => n + o.value, 0);
+          const spent = tx.vin.filter((i) => i.prevout?.address && mine.has(i.prevout.address)).reduce((n, i) => n + i.prevout!.value, 0);
+          return { tx, net: received - spent };
+        })
+        .sort((a, b) => (b.tx.status.blockHeight ?? Number.MAX_SAFE_INTEGER) - (a.tx.status.blockHeight ?? Number.MAX_SAFE_INTEGER))
+        .slice(0, 50)
+        .map(({ tx, net }) => ({
+          id: tx.txid,
+          amount: formatSats(net),
+          confirmed: tx.status.confirmed,
+          ...(tx.status.blockHeight !== undefined ? { height: tx.status.blockHeight } : {}),
+          explorerUrl: btcExplorerUrl(chains.btc.network, tx.txid),
+        }));
+      return { btc: { unit, items }, eth };
+    } catch (error) {
+      return { btc: { unit, items: [], backendError: reason(error) }, eth };
+    }
+  }
+
   async signTypedData(reader: string, json: string): Promise<EthTypedDataSignatureView> {
     return signEthTypedData({ readers: this.readers, approvals: this.approvals }, this.chains().eth.network, { reader, json });
   }
@@ -149,6 +189,12 @@ export class WalletService {
     const result = await sendEth({ readers: this.readers, approvals: this.approvals, accounts: this.accounts }, chain, { reader, to, value }, (step) =>
       this.progress({ reader, step: step === 'confirmed' ? 'done' : step }),
     );
+    const cardId = (await this.accounts.on(reader))?.cardId;
+    if (cardId) {
+      const list = this.ethSent.get(cardId) ?? [];
+      list.unshift({ id: result.hash, amount: `-${value}`, confirmed: true, height: result.blockNumber, explorerUrl: ethExplorerUrl(chains.eth.network.chainId, result.hash) });
+      this.ethSent.set(cardId, list);
+    }
     return { hash: result.hash, from: result.from, blockNumber: result.blockNumber };
   }
 }
