@@ -105,5 +105,29 @@ describe('browser mode: accounts and sending ETH with the demo card on Anvil', (
     await page.getByTestId('nav-accounts').click();
     await expect.poll(() => page.getByTestId('accounts-eth-balance').textContent()).toMatch(/ETH$/);
   });
+
+  it('signs an unsigned transaction built elsewhere (JSON), sends it, and Anvil mines it from the card', async () => {
+    const recipient = getAddress(anvil.accounts[3]!);
+    const before = await anvil.rpc.getBalance(recipient);
+    const nonce = await anvil.rpc.getTransactionCount(cardAddress, 'pending');
+    const tx = { type: 2, chainId: anvil.chainId, nonce, to: recipient, value: '0x6f05b59d3b20000', gasLimit: '21000', maxFeePerGas: '20000000000', maxPriorityFeePerGas: '1000000000' };
+    await page.getByTestId('nav-sign').click();
+    await page.getByTestId('sign-kind-transaction').check();
+    await page.getByTestId('sign-broadcast').check();
+    await page.getByTestId('sign-text').fill(JSON.stringify(tx));
+    await page.getByTestId('sign-submit').click();
+    const approval = await nextApproval(app, approvals++);
+    expect(approval.kind).toBe('eth-transaction');
+    const window = await browser.newPage();
+    await window.goto(approval.url);
+    await window.getByTestId('approval-title').waitFor();
+    expect((await window.getByTestId('approval-row').allTextContents()).join('\n')).toContain('0.5 ETH');
+    await window.getByTestId('approval-pin').fill(DEMO_PIN);
+    await window.getByTestId('approval-approve').click();
+    await page.getByTestId('sign-result').waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('sign-address').textContent()).toBe(cardAddress);
+    await expect.poll(async () => (await anvil.rpc.getBalance(recipient)) - before).toBe(parseEther('0.5'));
+    await window.close();
+  });
 });
 

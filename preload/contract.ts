@@ -172,6 +172,8 @@ export interface Methods {
   'wallet.verifyAddresses': { request: { reader: string; pin: string }; result: AddressCheckView };
   /** EIP-712 typed data (JSON) signed with the card after the approval window approves it; checked against the Ethereum network in use. */
   'eth.signTypedData': { request: { reader: string; json: string }; result: EthTypedDataSignatureView };
+  /** Sign an unsigned Ethereum transaction built elsewhere (hex or JSON) after the approval window; optionally broadcast it. */
+  'eth.signTransaction': { request: { reader: string; tx: string; broadcast: boolean }; result: RawTransactionView };
   /** Recent transactions of the card's accounts (Bitcoin from the backend; Ethereum: sent from this app session), with explorer links main built. */
   'wallet.history': { request: { reader: string }; result: HistoryView };
   'settings.get': { request: Record<string, never>; result: ChainSettingsView };
@@ -249,6 +251,14 @@ export interface EthSendView {
   readonly blockNumber: number;
 }
 
+export interface RawTransactionView {
+  /** The signed serialized transaction, 0x-hex. */
+  readonly raw: string;
+  readonly hash: string;
+  readonly from: string;
+  readonly broadcast: boolean;
+}
+
 export interface HistoryItemView {
   readonly id: string;
   /** Net effect on the account, decimal in the chain's unit, signed ("-0.5"). */
@@ -292,7 +302,7 @@ export interface Events {
 }
 export type EventName = keyof Events;
 
-export const METHOD_NAMES: readonly MethodName[] = ['app.info', 'readers.list', 'card.identify', 'eth.signMessage', 'wallet.unlock', 'wallet.overview', 'eth.send', 'btc.send', 'btc.signPsbt', 'wallet.verifyAddresses', 'eth.signTypedData', 'wallet.history', 'settings.get', 'settings.set'];
+export const METHOD_NAMES: readonly MethodName[] = ['app.info', 'readers.list', 'card.identify', 'eth.signMessage', 'wallet.unlock', 'wallet.overview', 'eth.send', 'btc.send', 'btc.signPsbt', 'wallet.verifyAddresses', 'eth.signTypedData', 'eth.signTransaction', 'wallet.history', 'settings.get', 'settings.set'];
 export const EVENT_NAMES: readonly EventName[] = ['readers.changed', 'signing.progress'];
 
 export interface SigningProgressView {
@@ -416,6 +426,13 @@ export const validators: Validators = {
     }
     return { reader: readerName('eth.signTypedData', body.reader), json: body.json };
   },
+  'eth.signTransaction': (payload) => {
+    const body = plainObject('eth.signTransaction', payload);
+    onlyKeys('eth.signTransaction', body, ['reader', 'tx', 'broadcast']);
+    if (typeof body.tx !== 'string' || body.tx.length === 0 || body.tx.length > MAX_MESSAGE_CHARS) throw invalid('eth.signTransaction', 'tx must be hex or JSON text');
+    if (typeof body.broadcast !== 'boolean') throw invalid('eth.signTransaction', 'broadcast must be a boolean');
+    return { reader: readerName('eth.signTransaction', body.reader), tx: body.tx, broadcast: body.broadcast };
+  },
   'wallet.history': (payload) => {
     const body = plainObject('wallet.history', payload);
     onlyKeys('wallet.history', body, ['reader']);
@@ -478,6 +495,7 @@ export interface TapdeskApi {
   verifyAddresses(reader: string, pin: string): Promise<AddressCheckView>;
   signEthTypedData(reader: string, json: string): Promise<EthTypedDataSignatureView>;
   walletHistory(reader: string): Promise<HistoryView>;
+  signEthTransaction(reader: string, tx: string, broadcast: boolean): Promise<RawTransactionView>;
   chainSettings(): Promise<ChainSettingsView>;
   setChainSettings(settings: ChainSettingsRequest): Promise<ChainSettingsView>;
   /** Progress of signing requests (approval, card, broadcast); returns the unsubscribe function. */
@@ -519,6 +537,7 @@ export function createTapdeskApi(transport: BridgeTransport): TapdeskApi {
     verifyAddresses: (reader: string, pin: string) => call('wallet.verifyAddresses', { reader, pin }),
     signEthTypedData: (reader: string, json: string) => call('eth.signTypedData', { reader, json }),
     walletHistory: (reader: string) => call('wallet.history', { reader }),
+    signEthTransaction: (reader: string, tx: string, broadcast: boolean) => call('eth.signTransaction', { reader, tx, broadcast }),
     chainSettings: () => call('settings.get', {}),
     setChainSettings: (settings: ChainSettingsRequest) => call('settings.set', settings),
     signPsbt: (reader: string, psbt: string, options: { finalize: boolean; broadcast: boolean }) =>

@@ -20,6 +20,7 @@ function fakeHandlers() {
     'btc.send': vi.fn(async () => ({ txid: '00', fee: 1, signedInputs: 1 })),
     'wallet.verifyAddresses': vi.fn(async () => ({ btc: { address: 'a', path: 'p', verified: true as const }, eth: { address: 'b', path: 'q', verified: true as const } })),
     'eth.signTypedData': vi.fn(async () => ({ address: '0x0', signature: '0x', digest: '0x' })),
+    'eth.signTransaction': vi.fn(async () => ({ raw: '0x', hash: '0x', from: '0x', broadcast: false })),
     'wallet.history': vi.fn(async () => ({ btc: { unit: 'BTC', items: [] }, eth: { items: [] } })),
     'settings.get': vi.fn(async () => settingsSample),
     'settings.set': vi.fn(async () => settingsSample),

@@ -33,6 +33,7 @@ export function createHandlers(core: TapdeskCore): HandlerTable {
     'wallet.verifyAddresses': ({ reader, pin }) => core.wallets.verifyAddresses(reader, pin),
     'eth.signTypedData': ({ reader, json }) => core.wallets.signTypedData(reader, json),
     'wallet.history': ({ reader }) => core.wallets.history(reader),
+    'eth.signTransaction': ({ reader, tx, broadcast }) => core.wallets.signRawTransaction(reader, tx, broadcast),
     'settings.get': async () => core.chainSettings(),
     'settings.set': async (settings) => core.setChainSettings(settings),
   };

@@ -5,7 +5,7 @@
  */
 import QRCode from 'qrcode';
 import { formatEther } from 'ethers';
-import type { AddressCheckView, BtcSendView, EthSendView, EthTypedDataSignatureView, HistoryItemView, HistoryView, PsbtSignView, SigningProgressView, WalletView } from '../../../preload/contract.ts';
+import type { AddressCheckView, BtcSendView, EthSendView, EthTypedDataSignatureView, HistoryItemView, HistoryView, PsbtSignView, RawTransactionView, SigningProgressView, WalletView } from '../../../preload/contract.ts';
 import { btcExplorerUrl, ethExplorerUrl } from '../explorers.ts';
 import type { ApprovalBroker } from '../approvals/broker.ts';
 import { EsploraClient, type EsploraTx } from '../chains/esplora.ts';
@@ -16,6 +16,7 @@ import { signImportedPsbt } from '../signing/btc-psbt.ts';
 import { esploraBackend, sendBtc } from '../signing/btc-send.ts';
 import { sendEth } from '../signing/eth-send.ts';
 import { signEthTypedData } from '../signing/eth-typed-data.ts';
+import { signEthRawTransaction } from '../signing/eth-raw-transaction.ts';
 import type { Bip84Account } from './btc/account.ts';
 import { balanceOf, discoverAccount, listUtxos } from './btc/discovery.ts';
 import { type BtcNetworkName, btcNetwork } from './btc/networks.ts';
@@ -168,6 +169,12 @@ export class WalletService {
     } catch (error) {
       return { btc: { unit, items: [], backendError: reason(error) }, eth };
     }
+  }
+
+  async signRawTransaction(reader: string, tx: string, broadcastIt: boolean): Promise<RawTransactionView> {
+    const chains = this.chains();
+    const chain = { network: chains.eth.network, rpc: new EthereumRpcClient({ url: chains.eth.rpcUrl }) };
+    return signEthRawTransaction({ readers: this.readers, approvals: this.approvals, accounts: this.accounts }, chain, { reader, tx, broadcast: broadcastIt });
   }
 
   async signTypedData(reader: string, json: string): Promise<EthTypedDataSignatureView> {
