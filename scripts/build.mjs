@@ -29,6 +29,9 @@ if (want('main')) {
     entryPoints: { 'main/web': 'main/web-main.ts', 'main/cli': 'main/cli.ts', 'main/demo-addresses': 'main/core/demo/print-addresses.ts' },
     outdir: 'dist',
     format: 'esm',
+    // Lazily imported parts (the wallet service and its chain libraries) become chunks loaded on first use.
+    splitting: true,
+    chunkNames: 'main/chunks/[name]-[hash]',
     outExtension: { '.js': '.js' },
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   });

@@ -3,10 +3,10 @@
  */
 import type { AppInfo, ChainSettingsRequest } from '../../preload/contract.ts';
 import { ApprovalBroker } from './approvals/broker.ts';
-import { createDemoWalletCard } from './demo/demo-card.ts';
+import { deferredDemoWalletCard } from './demo/demo-card.ts';
 import { type ChainSettingsView, type ChainsConfig, DEFAULT_CHAINS, applySettings, settingsView } from './chains-config.ts';
 import { ReaderService, type ReaderServiceOptions } from './readers.ts';
-import { WalletService } from './wallets/wallet-service.ts';
+import { type Wallets, lazyWallets } from './wallets/lazy-wallets.ts';
 
 export interface TapdeskCore {
   appInfo(): AppInfo;
@@ -14,7 +14,7 @@ export interface TapdeskCore {
   /** Every signature waits here for its approval window (the front end attaches the windows). */
   readonly approvals: ApprovalBroker;
   /** Accounts, balances, sends. */
-  readonly wallets: WalletService;
+  readonly wallets: Wallets;
   /** The chains and backends in use, and changing them (Settings). */
   chainSettings(): ChainSettingsView;
   setChainSettings(next: ChainSettingsRequest): ChainSettingsView;
@@ -36,7 +36,7 @@ export async function createCore(options: CoreOptions): Promise<TapdeskCore> {
   // The demo reader holds an emulated Satochip, set up and seeded (demo-card.ts), unless told otherwise.
   let demoCard = options.demoCard;
   if (!demoCard && options.demo !== 'off') {
-    const card = await createDemoWalletCard();
+    const card = deferredDemoWalletCard(); // set up in the background: start does not wait for it
     demoCard = () => card;
   }
   const readers = new ReaderService({ ...options, ...(demoCard ? { demoCard } : {}) });
@@ -53,7 +53,7 @@ export async function createCore(options: CoreOptions): Promise<TapdeskCore> {
     }),
     readers,
     approvals,
-    wallets: new WalletService(readers, approvals, () => chains),
+    wallets: lazyWallets(readers, approvals, () => chains),
     chainSettings: () => settingsView(chains),
     setChainSettings: (next) => {
       chains = applySettings(chains, next);

@@ -5,7 +5,6 @@
  * Every backend is labelled so the UI can say which chain a balance is on, and demo chains say so.
  */
 import type { ChainSettingsRequest, ChainSettingsView } from '../../preload/contract.ts';
-import { EthereumRpcClient } from './chains/ethereum-rpc.ts';
 import type { BtcNetworkName } from './wallets/btc/networks.ts';
 import { type EthNetwork, MAINNET, builtInNetwork, customNetwork } from './wallets/eth/networks.ts';
 
@@ -38,10 +37,6 @@ export function demoChains(ethRpcUrl: string, esploraUrl: string, ethChainId = 3
     eth: { network: builtInNetwork(ethChainId) ?? customNetwork(ethChainId, 'Anvil (demo chain)', { testnet: true }), rpcUrl: ethRpcUrl, demo: true },
     btc: { network: 'litecoin-regtest', esploraUrl, demo: true },
   };
-}
-
-export function ethClient(config: EthChainConfig): EthereumRpcClient {
-  return new EthereumRpcClient({ url: config.rpcUrl });
 }
 
 export function settingsView(config: ChainsConfig): ChainSettingsView {

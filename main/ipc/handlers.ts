@@ -14,7 +14,6 @@ import {
   validateRequest,
 } from '../../preload/contract.ts';
 import type { TapdeskCore } from '../core/app-core.ts';
-import { signEthMessage } from '../core/signing/eth-message.ts';
 import { toBridgeError } from './errors.ts';
 
 export type HandlerTable = { readonly [M in MethodName]: (request: RequestOf<M>) => Promise<ResultOf<M>> };
@@ -24,7 +23,7 @@ export function createHandlers(core: TapdeskCore): HandlerTable {
     'app.info': async () => core.appInfo(),
     'readers.list': async () => core.readers.snapshot(),
     'card.identify': async ({ reader }) => core.readers.identify(reader),
-    'eth.signMessage': ({ reader, text }) => signEthMessage(core, { reader, message: { text } }),
+    'eth.signMessage': ({ reader, text }) => core.wallets.signMessage(reader, text),
     'wallet.unlock': ({ reader, pin }) => core.wallets.unlock(reader, pin),
     'wallet.overview': ({ reader }) => core.wallets.overview(reader),
     'eth.send': ({ reader, to, value }) => core.wallets.sendEth(reader, to, value),

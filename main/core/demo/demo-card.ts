@@ -6,7 +6,8 @@
  */
 import { ApduTransport } from '../../../drivers/pcsc/transport.ts';
 import { SatochipClient } from '../../../drivers/satochip/client.ts';
-import { type SatochipEmulator, demoSatochip } from '../../../drivers/satochip/emulator/index.ts';
+import { SIMULATOR_ATR, type SatochipEmulator, demoSatochip } from '../../../drivers/satochip/emulator/index.ts';
+import type { CardEmulator } from '../../../drivers/virtual/emulator.ts';
 import { InProcessChannel } from '../../../drivers/virtual/in-process.ts';
 
 /** Shown next to the demo card: the PIN the approval window asks for. */
@@ -30,4 +31,17 @@ export async function createDemoWalletCard(): Promise<SatochipEmulator> {
   await client.logout();
   card.reset();
   return card;
+}
+
+/**
+ * The demo card for app start: usable at once (its ATR is known), its setup running in the
+ * background; the first APDU waits for it. Keeps the app's start from waiting for the demo seed.
+ */
+export function deferredDemoWalletCard(): CardEmulator {
+  const ready = createDemoWalletCard();
+  return {
+    atr: SIMULATOR_ATR,
+    process: async (apdu) => (await ready).process(apdu),
+    reset: () => void ready.then((card) => card.reset()),
+  };
 }

@@ -5,7 +5,7 @@
  */
 import QRCode from 'qrcode';
 import { formatEther } from 'ethers';
-import type { AddressCheckView, BtcSendView, EthSendView, EthTypedDataSignatureView, HistoryItemView, HistoryView, PsbtSignView, RawTransactionView, SigningProgressView, WalletView } from '../../../preload/contract.ts';
+import type { AddressCheckView, EthMessageSignatureView, BtcSendView, EthSendView, EthTypedDataSignatureView, HistoryItemView, HistoryView, PsbtSignView, RawTransactionView, SigningProgressView, WalletView } from '../../../preload/contract.ts';
 import { btcExplorerUrl, ethExplorerUrl } from '../explorers.ts';
 import type { ApprovalBroker } from '../approvals/broker.ts';
 import { EsploraClient, type EsploraTx } from '../chains/esplora.ts';
@@ -16,6 +16,7 @@ import { signImportedPsbt } from '../signing/btc-psbt.ts';
 import { esploraBackend, sendBtc } from '../signing/btc-send.ts';
 import { sendEth } from '../signing/eth-send.ts';
 import { signEthTypedData } from '../signing/eth-typed-data.ts';
+import { signEthMessage } from '../signing/eth-message.ts';
 import { signEthRawTransaction } from '../signing/eth-raw-transaction.ts';
 import type { Bip84Account } from './btc/account.ts';
 import { balanceOf, discoverAccount, listUtxos } from './btc/discovery.ts';
@@ -169,6 +170,11 @@ export class WalletService {
     } catch (error) {
       return { btc: { unit, items: [], backendError: reason(error) }, eth };
     }
+  }
+
+  /** personal_sign of a text (EIP-191), through the approval window. */
+  async signMessage(reader: string, text: string): Promise<EthMessageSignatureView> {
+    return signEthMessage({ readers: this.readers, approvals: this.approvals }, { reader, message: { text } });
   }
 
   async signRawTransaction(reader: string, tx: string, broadcastIt: boolean): Promise<RawTransactionView> {
