@@ -15,6 +15,7 @@ import { eventChannel, methodChannel } from '../preload/expose.ts';
 import { createCore, type TapdeskCore } from './core/app-core.ts';
 import { demoChains } from './core/chains-config.ts';
 import { isExplorerUrl } from './core/explorers.ts';
+import { SettingsStore } from './core/settings-store.ts';
 import { createHandlers } from './ipc/handlers.ts';
 import { ApprovalWindowBindings } from './electron/approval-guard.ts';
 import { type SenderInfo, guardedDispatch } from './electron/ipc-guard.ts';
@@ -216,7 +217,7 @@ async function start(): Promise<void> {
   lockDownSession();
   // Demo chains from `npm start` (scripts/chains.mjs), else the public networks.
   const { TAPDESK_ETH_RPC: ethRpc, TAPDESK_ESPLORA: esplora, TAPDESK_ETH_CHAIN_ID: chainId } = process.env;
-  core = await createCore({ mode: 'electron', ...(ethRpc && esplora ? { chains: demoChains(ethRpc, esplora, Number(chainId ?? 31337)) } : {}) });
+  core = await createCore({ mode: 'electron', settings: new SettingsStore(), ...(ethRpc && esplora ? { chains: demoChains(ethRpc, esplora, Number(chainId ?? 31337)) } : {}) });
   registerIpc(core);
   registerApprovals(core);
   const offReaders = core.readers.onChange(sendReadersChanged);

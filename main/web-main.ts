@@ -10,6 +10,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createCore } from './core/app-core.ts';
 import { demoChains } from './core/chains-config.ts';
+import { SettingsStore } from './core/settings-store.ts';
 import type { DemoPolicy } from './core/readers.ts';
 import { chromiumAppArgs, electronStatus, findChromium, projectRoot } from './runtime.ts';
 import { startApprovalServer } from './approval-web.ts';
@@ -41,7 +42,7 @@ const reason = values.reason ?? (electron.available ? 'started with --browser' :
 const ethRpc = values['eth-rpc'] ?? process.env.TAPDESK_ETH_RPC;
 const esplora = values.esplora ?? process.env.TAPDESK_ESPLORA;
 const chains = ethRpc && esplora ? demoChains(ethRpc, esplora, Number(values['eth-chain-id'] ?? process.env.TAPDESK_ETH_CHAIN_ID ?? 31337)) : undefined;
-const core = await createCore({ mode: 'browser', notices: [reason], demo, pcsc: !values['no-pcsc'], ...(chains ? { chains } : {}) });
+const core = await createCore({ mode: 'browser', notices: [reason], demo, pcsc: !values['no-pcsc'], settings: new SettingsStore(), ...(chains ? { chains } : {}) });
 const root = projectRoot();
 const server = await startWebServer({
   core,

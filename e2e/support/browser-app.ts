@@ -31,6 +31,8 @@ export async function startBrowserApp(args: readonly string[] = []): Promise<Run
   const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, 'dist', 'main', 'web.js'), '--no-open', ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Each app gets its own config folder: saved Networks settings never leak between tests or from the developer's.
+    env: { ...process.env, TAPDESK_CONFIG_DIR: tempDir('tapdesk-config-') },
   });
   const output: string[] = [];
   const ready = new Promise<{ url: string; port: number }>((resolve, reject) => {

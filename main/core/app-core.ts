@@ -6,6 +6,7 @@ import { ApprovalBroker } from './approvals/broker.ts';
 import { deferredDemoWalletCard } from './demo/demo-card.ts';
 import { type ChainSettingsView, type ChainsConfig, DEFAULT_CHAINS, applySettings, settingsView } from './chains-config.ts';
 import { ReaderService, type ReaderServiceOptions } from './readers.ts';
+import type { SettingsStore } from './settings-store.ts';
 import { type Wallets, lazyWallets } from './wallets/lazy-wallets.ts';
 
 export interface TapdeskCore {
@@ -26,8 +27,10 @@ export interface CoreOptions extends ReaderServiceOptions {
   readonly version?: string;
   /** Plain-language notices about missing parts, shown in the app. */
   readonly notices?: readonly string[];
-  /** Chains and backends (default: the public networks). */
+  /** Chains and backends given at start (the demo chains); they win over saved settings. */
   readonly chains?: ChainsConfig;
+  /** Where the Networks settings are kept across restarts (none: not kept). */
+  readonly settings?: SettingsStore;
 }
 
 export const APP_VERSION = '0.1.0';
@@ -43,7 +46,9 @@ export async function createCore(options: CoreOptions): Promise<TapdeskCore> {
   await readers.start();
   const notices = [...(options.notices ?? [])];
   const approvals = new ApprovalBroker();
-  let chains = options.chains ?? DEFAULT_CHAINS;
+  const saved = options.chains ? null : options.settings?.load();
+  if (saved?.problem) notices.push(saved.problem);
+  let chains = options.chains ?? (saved?.settings ? applySettings(DEFAULT_CHAINS, saved.settings) : DEFAULT_CHAINS);
   return {
     appInfo: () => ({
       name: 'Tapdesk',
@@ -57,6 +62,7 @@ export async function createCore(options: CoreOptions): Promise<TapdeskCore> {
     chainSettings: () => settingsView(chains),
     setChainSettings: (next) => {
       chains = applySettings(chains, next);
+      options.settings?.save(next);
       return settingsView(chains);
     },
     close: () => readers.close(),
