@@ -8,7 +8,8 @@
  */
 import { isAddress, keccak256 } from 'ethers';
 import { ChainError, isChainError } from './errors.ts';
-import { excerpt, httpExchange, parseEndpoint, type CallOptions, type Endpoint } from './http.ts';
+import { readRpcEnvelope } from './json-rpc.ts';
+import { httpExchange, parseEndpoint, type CallOptions, type Endpoint } from './http.ts';
 import { arr, hash32, obj, optional, parseJson, parseShape, str, ShapeMismatch } from './shape.ts';
 
 export const DEFAULT_RPC_TIMEOUT_MS = 10_000;
@@ -232,7 +233,6 @@ export class EthereumRpcClient {
   /** One JSON-RPC call; the answer's envelope is checked (id, result or error). */
   async request(method: string, params: readonly unknown[], options?: CallOptions): Promise<unknown> {
     const id = this.nextId++;
-    const context = { backend: this.endpoint.origin, call: method };
     const answer = await httpExchange(
       this.endpoint.url,
       {
@@ -243,39 +243,7 @@ export class EthereumRpcClient {
       { origin: this.endpoint.origin, call: method, timeoutMs: options?.timeoutMs ?? this.timeoutMs },
       options?.signal,
     );
-    let envelope: unknown;
-    try {
-      envelope = JSON.parse(answer.body);
-    } catch {
-      envelope = undefined;
-    }
-    const errorObject = typeof envelope === 'object' && envelope !== null ? (envelope as { error?: unknown }).error : undefined;
-    if (errorObject !== undefined && errorObject !== null) {
-      const e = parseShape(context, () => {
-        const o = obj(errorObject, 'error');
-        const code = o.code;
-        if (typeof code !== 'number' || !Number.isInteger(code)) throw new ShapeMismatch('error.code', 'an integer');
-        return { code, message: str(o.message, 'error.message'), data: o.data };
-      });
-      const dataText = e.data === undefined ? undefined : excerpt(typeof e.data === 'string' ? e.data : JSON.stringify(e.data), 200);
-      throw new ChainError('RPC_ERROR', `the node refused ${method}: ${e.message}`, {
-        ...context,
-        rpcCode: e.code,
-        rpcMessage: e.message,
-        rpcData: dataText,
-        status: answer.status === 200 ? undefined : answer.status,
-      });
-    }
-    if (answer.status < 200 || answer.status > 299) {
-      throw new ChainError('BACKEND_HTTP_ERROR', `the backend answered HTTP ${answer.status}`, { ...context, status: answer.status, body: excerpt(answer.body) });
-    }
-    return parseShape(context, () => {
-      if (envelope === undefined) throw new ShapeMismatch('answer', 'JSON');
-      const o = obj(envelope, 'answer');
-      if (o.id !== id) throw new ShapeMismatch('id', `the request's id ${id}`);
-      if (!('result' in o)) throw new ShapeMismatch('result', 'a result or an error');
-      return o.result;
-    });
+    return readRpcEnvelope(answer, { method, backend: this.endpoint.origin, id, who: 'backend' });
   }
 
   private async read<T>(method: string, params: readonly unknown[], read: (result: unknown) => T, options?: CallOptions): Promise<T> {

@@ -14,7 +14,7 @@ import { exportPsbtBase64, importPsbt } from '../wallets/btc/psbt-codec.ts';
 import { extractTransaction, finalizePsbt } from '../wallets/btc/psbt-finalize.ts';
 import { signPsbt } from '../wallets/btc/psbt-sign.ts';
 import { CardAccounts } from '../wallets/card-accounts.ts';
-import { withUnlockedCard } from '../wallets/card-session.ts';
+import { describeCard, withUnlockedCard } from '../wallets/card-session.ts';
 import type { BtcChain } from './btc-send.ts';
 import { CardNotUnlockedError } from './errors.ts';
 
@@ -52,16 +52,18 @@ export async function signImportedPsbt(
   if (!view.inputs.some((input) => input.willSign)) {
     throw new BtcError('NOTHING_TO_SIGN', 'no input of this PSBT belongs to the card on the reader', { network: chain.network });
   }
-  const reader = core.readers.snapshot().readers.find((r) => r.name === request.reader);
-  const card = `${reader?.card?.product ?? 'Card'} on ${request.reader}${reader?.kind === 'demo' ? ' - demo card' : ''}`;
+  const card = describeCard(core.readers, request.reader);
   const finalize = request.finalize || request.broadcast;
   const action = request.broadcast ? 'Sign and broadcast' : finalize ? 'Sign and finalize' : 'Sign the PSBT';
   onStep({ step: 'waiting-approval' });
   const pin = await core.approvals.approval('btc-psbt', btcPsbtDisplay(view, card, chain.unit, action), true);
-  const signed = await withUnlockedCard(core.readers, request.reader, pin!, async ({ signer, cardId }) => {
-    if (cardId !== wallets.cardId) throw new CardNotUnlockedError(request.reader, 'another card is on the reader now');
-    return signPsbt(psbt, account, signer, { onProgress: (p) => onStep({ step: 'signing', signed: p.signed, total: p.total }) });
-  });
+  const signed = await withUnlockedCard(
+    core.readers,
+    request.reader,
+    pin!,
+    async ({ signer }) =>signPsbt(psbt, account, signer, { onProgress: (p) => onStep({ step: 'signing', signed: p.signed, total: p.total }) }),
+    { expectedCardId: wallets.cardId },
+  );
   const psbtBase64 = exportPsbtBase64(psbt);
   if (!finalize) {
     onStep({ step: 'done' });

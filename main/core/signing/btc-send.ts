@@ -19,7 +19,7 @@ import { buildSendPsbt } from '../wallets/btc/psbt-build.ts';
 import { extractTransaction, finalizePsbt } from '../wallets/btc/psbt-finalize.ts';
 import { signPsbt } from '../wallets/btc/psbt-sign.ts';
 import { CardAccounts } from '../wallets/card-accounts.ts';
-import { withUnlockedCard } from '../wallets/card-session.ts';
+import { describeCard, withUnlockedCard } from '../wallets/card-session.ts';
 import { CardNotUnlockedError } from './errors.ts';
 
 export interface BtcChain {
@@ -80,14 +80,16 @@ export async function sendBtc(
   const feeRate = request.feeRate ?? feeRateForTarget(await chain.esplora.feeEstimates(), 6) ?? 1;
   const built = buildSendPsbt(account, { recipients: [{ address: request.to, amount }], feeRate, utxos, changeIndex: scan.change.nextIndex });
   const view = decodePsbtForApproval(built.psbt, account);
-  const reader = core.readers.snapshot().readers.find((r) => r.name === request.reader);
-  const card = `${reader?.card?.product ?? 'Card'} on ${request.reader}${reader?.kind === 'demo' ? ' - demo card' : ''}`;
+  const card = describeCard(core.readers, request.reader);
   onStep({ step: 'waiting-approval' });
   const pin = await core.approvals.approval('btc-psbt', btcPsbtDisplay(view, card, chain.unit), true);
-  const signed = await withUnlockedCard(core.readers, request.reader, pin!, async ({ signer, cardId }) => {
-    if (cardId !== wallets.cardId) throw new CardNotUnlockedError(request.reader, 'another card is on the reader now');
-    return signPsbt(built.psbt, account, signer, { onProgress: (p) => onStep({ step: 'signing', signed: p.signed, total: p.total }) });
-  });
+  const signed = await withUnlockedCard(
+    core.readers,
+    request.reader,
+    pin!,
+    async ({ signer }) =>signPsbt(built.psbt, account, signer, { onProgress: (p) => onStep({ step: 'signing', signed: p.signed, total: p.total }) }),
+    { expectedCardId: wallets.cardId },
+  );
   const tx = extractTransaction(finalizePsbt(built.psbt));
   onStep({ step: 'broadcasting' });
   const txid = await chain.esplora.broadcast(tx.hex);

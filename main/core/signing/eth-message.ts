@@ -7,7 +7,7 @@ import { hashMessage, toUtf8String } from 'ethers';
 import type { ApprovalDisplay } from '../../../preload/approval-contract.ts';
 import type { ApprovalBroker } from '../approvals/broker.ts';
 import type { ReaderService } from '../readers.ts';
-import { withUnlockedCard } from '../wallets/card-session.ts';
+import { describeCard, withUnlockedCard } from '../wallets/card-session.ts';
 import { ethAccount } from '../wallets/eth/account.ts';
 import { type PersonalMessage, personalMessageBytes, signPersonalMessage } from '../wallets/eth/messages.ts';
 
@@ -35,11 +35,11 @@ export function readableMessage(bytes: Uint8Array): { readonly text: string; rea
   return { text: `0x${Buffer.from(bytes).toString('hex')}`, isText: false };
 }
 
-export function ethMessageDisplay(bytes: Uint8Array, reader: string, product: string, demo: boolean): ApprovalDisplay {
+export function ethMessageDisplay(bytes: Uint8Array, card: string): ApprovalDisplay {
   const readable = readableMessage(bytes);
   return {
     title: 'Sign a message (Ethereum personal_sign)',
-    subtitle: `${product} on ${reader}${demo ? ' - demo card' : ''}`,
+    subtitle: card,
     warnings: readable.isText ? [] : [{ severity: 'caution', text: 'The message is not text. Sign bytes only when you know what they are: they may be a transaction or a permit.' }],
     sections: [
       { heading: 'Message', rows: [{ label: readable.isText ? 'Text' : 'Bytes (hex)', value: readable.text, mono: !readable.isText }] },
@@ -62,8 +62,7 @@ export async function signEthMessage(
   request: EthMessageRequest,
 ): Promise<EthMessageResult> {
   const bytes = personalMessageBytes(request.message); // refuses bad input before anything else
-  const view = core.readers.snapshot().readers.find((r) => r.name === request.reader);
-  const display = ethMessageDisplay(bytes, request.reader, view?.card?.product ?? 'Card', view?.kind === 'demo');
+  const display = ethMessageDisplay(bytes, describeCard(core.readers, request.reader));
   const pin = await core.approvals.approval('eth-personal-sign', display, true);
   return withUnlockedCard(core.readers, request.reader, pin!, async ({ signer }) => {
     const account = await ethAccount(signer, 0);

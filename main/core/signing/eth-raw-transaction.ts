@@ -8,7 +8,7 @@ import type { ApprovalBroker } from '../approvals/broker.ts';
 import { ethTransactionDisplay } from '../approvals/displays/eth.ts';
 import type { ReaderService } from '../readers.ts';
 import type { CardAccounts } from '../wallets/card-accounts.ts';
-import { withUnlockedCard } from '../wallets/card-session.ts';
+import { describeCard, withUnlockedCard } from '../wallets/card-session.ts';
 import { describeTransaction } from '../wallets/eth/decode.ts';
 import { broadcast } from '../wallets/eth/send.ts';
 import { signTransaction } from '../wallets/eth/transaction.ts';
@@ -30,13 +30,15 @@ export async function signEthRawTransaction(
   const wallets = await core.accounts.on(request.reader);
   if (!wallets) throw new CardNotUnlockedError(request.reader);
   const view = describeTransaction(request.tx.trim(), chain.network, { account: wallets.eth }); // strict read first
-  const reader = core.readers.snapshot().readers.find((r) => r.name === request.reader);
-  const card = `${reader?.card?.product ?? 'Card'} on ${request.reader}${reader?.kind === 'demo' ? ' - demo card' : ''}`;
+  const card = describeCard(core.readers, request.reader);
   const pin = await core.approvals.approval('eth-transaction', ethTransactionDisplay(view, card, request.broadcast ? 'Sign and send' : 'Sign'), true);
-  const signed = await withUnlockedCard(core.readers, request.reader, pin!, async ({ signer, cardId }) => {
-    if (cardId !== wallets.cardId) throw new CardNotUnlockedError(request.reader, 'another card is on the reader now');
-    return signTransaction(signer, wallets.eth, view.unsigned, chain.network);
-  });
+  const signed = await withUnlockedCard(
+    core.readers,
+    request.reader,
+    pin!,
+    async ({ signer }) =>signTransaction(signer, wallets.eth, view.unsigned, chain.network),
+    { expectedCardId: wallets.cardId },
+  );
   if (request.broadcast) await broadcast(chain.rpc, chain.network, wallets.eth, signed.raw, { wait: false });
   return { raw: signed.raw, hash: signed.hash, from: signed.from, broadcast: request.broadcast };
 }

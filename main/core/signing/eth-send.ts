@@ -9,7 +9,7 @@ import type { ApprovalBroker } from '../approvals/broker.ts';
 import { ethTransactionDisplay } from '../approvals/displays/eth.ts';
 import type { ReaderService } from '../readers.ts';
 import type { CardAccounts } from '../wallets/card-accounts.ts';
-import { withUnlockedCard } from '../wallets/card-session.ts';
+import { describeCard, withUnlockedCard } from '../wallets/card-session.ts';
 import { describeTransaction } from '../wallets/eth/decode.ts';
 import { EthError } from '../wallets/eth/errors.ts';
 import { parseAddress, parseEtherAmount } from '../wallets/eth/fields.ts';
@@ -57,16 +57,18 @@ export async function sendEth(core: EthSendCore, chain: EthChain, request: EthSe
   // Nonce, fees, gas and funds from the chain (wallet layer); the backend must be on the network.
   const prepared = await prepareSend(chain.rpc, chain.network, wallets.eth, { to: request.to, value, ...(request.data === undefined ? {} : { data: request.data }) });
   const view = describeTransaction(prepared.tx, chain.network, { account: wallets.eth });
-  const reader = core.readers.snapshot().readers.find((r) => r.name === request.reader);
-  const card = `${reader?.card?.product ?? 'Card'} on ${request.reader}${reader?.kind === 'demo' ? ' - demo card' : ''}`;
+  const card = describeCard(core.readers, request.reader);
   onStep('waiting-approval');
   const pin = await core.approvals.approval('eth-transaction', ethTransactionDisplay(view, card), true);
   onStep('signing');
   // Exactly the unsigned serialization the approval window showed is signed.
-  const signed = await withUnlockedCard(core.readers, request.reader, pin!, async ({ signer, cardId }) => {
-    if (cardId !== wallets.cardId) throw new CardNotUnlockedError(request.reader, 'another card is on the reader now');
-    return signTransaction(signer, wallets.eth, view.unsigned, chain.network);
-  });
+  const signed = await withUnlockedCard(
+    core.readers,
+    request.reader,
+    pin!,
+    async ({ signer }) =>signTransaction(signer, wallets.eth, view.unsigned, chain.network),
+    { expectedCardId: wallets.cardId },
+  );
   onStep('broadcasting');
   const sent = await broadcast(chain.rpc, chain.network, wallets.eth, signed.raw, { wait: false });
   onStep('confirming');

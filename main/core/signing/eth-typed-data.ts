@@ -7,7 +7,7 @@
 import type { ApprovalBroker } from '../approvals/broker.ts';
 import { ethTypedDataDisplay } from '../approvals/displays/eth.ts';
 import type { ReaderService } from '../readers.ts';
-import { withUnlockedCard } from '../wallets/card-session.ts';
+import { describeCard, withUnlockedCard } from '../wallets/card-session.ts';
 import { ethAccount } from '../wallets/eth/account.ts';
 import { describeTypedData } from '../wallets/eth/decode.ts';
 import { EthError } from '../wallets/eth/errors.ts';
@@ -34,8 +34,7 @@ export async function signEthTypedData(
     throw new EthError('INVALID_TYPED_DATA', 'the typed data is not JSON');
   }
   const view = describeTypedData(typedData, network); // strict read: bad data refused before anything else
-  const reader = core.readers.snapshot().readers.find((r) => r.name === request.reader);
-  const card = `${reader?.card?.product ?? 'Card'} on ${request.reader}${reader?.kind === 'demo' ? ' - demo card' : ''}`;
+  const card = describeCard(core.readers, request.reader);
   const pin = await core.approvals.approval('eth-typed-data', ethTypedDataDisplay(view, card), true);
   return withUnlockedCard(core.readers, request.reader, pin!, async ({ signer }) => {
     const signed = await signTypedData(signer, await ethAccount(signer, 0), typedData, network);

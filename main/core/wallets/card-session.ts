@@ -8,6 +8,7 @@ import { SatochipClient } from '../../../drivers/satochip/client.ts';
 import { bytesEqual } from '../../../drivers/satochip/bytes.ts';
 import type { ReaderService } from '../readers.ts';
 import type { SessionOptions } from '../sessions.ts';
+import { CardNotUnlockedError } from '../signing/errors.ts';
 import { satochipSigner } from './satochip-signer.ts';
 import type { CardSigner } from './signer.ts';
 
@@ -28,8 +29,17 @@ function satochipOn(readers: SessionHost, reader: string): void {
   }
 }
 
-/** Runs `work` with the card on `reader` opened and its PIN verified (PIN_INVALID with tries left otherwise). */
-export async function withUnlockedCard<T>(readers: SessionHost, reader: string, pin: string, work: (card: OpenedCard) => Promise<T>, options?: SessionOptions): Promise<T> {
+/**
+ * Runs `work` with the card on `reader` opened and its PIN verified (PIN_INVALID with tries left
+ * otherwise). With `expectedCardId`, another card on the reader is refused before `work` runs.
+ */
+export async function withUnlockedCard<T>(
+  readers: SessionHost,
+  reader: string,
+  pin: string,
+  work: (card: OpenedCard) => Promise<T>,
+  options: { readonly expectedCardId?: string; readonly session?: SessionOptions } = {},
+): Promise<T> {
   satochipOn(readers, reader);
   return readers.withSession(
     reader,
@@ -39,10 +49,11 @@ export async function withUnlockedCard<T>(readers: SessionHost, reader: string, 
       await client.getStatus();
       await client.initSecureChannel();
       await client.verifyPin(pin);
-      const authentikey = await client.exportAuthentikey();
-      return work({ signer: satochipSigner(client), cardId: Buffer.from(authentikey).toString('hex') });
+      const cardId = Buffer.from(await client.exportAuthentikey()).toString('hex');
+      if (options.expectedCardId !== undefined && cardId !== options.expectedCardId) throw new CardNotUnlockedError(reader, 'another card is on the reader now');
+      return work({ signer: satochipSigner(client), cardId });
     },
-    options,
+    options.session,
   );
 }
 
@@ -61,4 +72,10 @@ export async function recogniseCard(readers: SessionHost, reader: string, known:
     const candidates = channel.authentikey ? [channel.authentikey] : channel.authentikeyCandidates;
     return known.find((id) => candidates.some((key) => bytesEqual(key, Buffer.from(id, 'hex')))) ?? null;
   });
+}
+
+/** How a card is named in approval windows: "Satochip on READER", marked when it is the demo card. */
+export function describeCard(readers: Pick<ReaderService, 'snapshot'>, reader: string): string {
+  const view = readers.snapshot().readers.find((r) => r.name === reader);
+  return `${view?.card?.product ?? 'Card'} on ${reader}${view?.kind === 'demo' ? ' - demo card' : ''}`;
 }

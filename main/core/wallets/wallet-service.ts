@@ -20,6 +20,7 @@ import { signEthMessage } from '../signing/eth-message.ts';
 import { signEthRawTransaction } from '../signing/eth-raw-transaction.ts';
 import type { Bip84Account } from './btc/account.ts';
 import { balanceOf, discoverAccount, listUtxos } from './btc/discovery.ts';
+import { formatBtcFixed } from './btc/amounts.ts';
 import { type BtcNetworkName, btcNetwork } from './btc/networks.ts';
 import { CardAccounts } from './card-accounts.ts';
 import { withUnlockedCard } from './card-session.ts';
@@ -34,12 +35,6 @@ function reason(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Satoshis as a decimal coin amount with 8 decimals. */
-export function formatSats(sats: number): string {
-  const negative = sats < 0;
-  const abs = BigInt(Math.abs(sats));
-  return `${negative ? '-' : ''}${abs / 100_000_000n}.${(abs % 100_000_000n).toString().padStart(8, '0')}`;
-}
 
 /** A chain's name, marked as a demo chain once. */
 function demoLabel(name: string, demo: boolean): string {
@@ -53,7 +48,7 @@ function coinUnit(network: BtcNetworkName): string {
 export class WalletService {
   readonly accounts: CardAccounts;
   private readonly progressListeners = new Set<(progress: SigningProgressView) => void>();
-  /** ETH transactions sent from this app session, by card (JSON-RPC keeps no account history). */
+  /** ETH transactions sent from this app session, by the card's address (JSON-RPC keeps no account history). */
   private readonly ethSent = new Map<string, HistoryItemView[]>();
 
   /** Progress of every signing request (for the app window; the approval window has its own). */
@@ -91,7 +86,7 @@ export class WalletService {
     const receive = account.describe(0, 0);
     const [ethBalance, btcBalance, receiveQrSvg] = await Promise.all([
       rpc.getBalance(wallets.eth.address).then((wei) => ({ balance: formatEther(wei) }), (error: unknown) => ({ balance: null, backendError: reason(error) })),
-      this.btcBalance(account, esplora).then((sats) => ({ balance: formatSats(sats) }), (error: unknown) => ({ balance: null, backendError: reason(error) })),
+      this.btcBalance(account, esplora).then((sats) => ({ balance: formatBtcFixed(sats) }), (error: unknown) => ({ balance: null, backendError: reason(error) })),
       QRCode.toString(receive.address, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' }),
     ]);
     return {
@@ -126,13 +121,12 @@ export class WalletService {
     const wallets = await this.accounts.on(reader);
     if (!wallets) throw new CardNotUnlockedError(reader);
     const account = CardAccounts.btcAccount(wallets, chains.btc.network);
-    return withUnlockedCard(this.readers, reader, pin, async ({ signer, cardId }) => {
-      if (cardId !== wallets.cardId) throw new CardNotUnlockedError(reader, 'another card is on the reader now');
+    return withUnlockedCard(this.readers, reader, pin, async ({ signer }) => {
       const btc = await account.verifyAddressOnCard(signer, 0, 0);
       const eth = await ethAccount(signer, 0);
       if (eth.address !== wallets.eth.address) throw new EthError('SIGNER_MISMATCH', 'the card derives another Ethereum address than the one shown', { expected: wallets.eth.address, actual: eth.address });
       return { btc: { address: btc.address, path: btc.path, verified: true }, eth: { address: eth.address, path: eth.path, verified: true } };
-    });
+    }, { expectedCardId: wallets.cardId });
   }
 
   /** Recent transactions: Bitcoin from the backend (first page per used address), Ethereum from this session. */
@@ -141,7 +135,7 @@ export class WalletService {
     const wallets = await this.accounts.on(reader);
     if (!wallets) throw new CardNotUnlockedError(reader);
     const unit = coinUnit(chains.btc.network);
-    const eth = { items: this.ethSent.get(wallets.cardId) ?? [] };
+    const eth = { items: this.ethSent.get(wallets.eth.address.toLowerCase()) ?? [] };
     try {
       const esplora = new EsploraClient({ baseUrl: chains.btc.esploraUrl, timeoutMs: BALANCE_TIMEOUT_MS });
       const account = CardAccounts.btcAccount(wallets, chains.btc.network);
@@ -161,7 +155,7 @@ export class WalletService {
         .slice(0, 50)
         .map(({ tx, net }) => ({
           id: tx.txid,
-          amount: formatSats(net),
+          amount: formatBtcFixed(net),
           confirmed: tx.status.confirmed,
           ...(tx.status.blockHeight !== undefined ? { height: tx.status.blockHeight } : {}),
           explorerUrl: btcExplorerUrl(chains.btc.network, tx.txid),
@@ -202,12 +196,9 @@ export class WalletService {
     const result = await sendEth({ readers: this.readers, approvals: this.approvals, accounts: this.accounts }, chain, { reader, to, value }, (step) =>
       this.progress({ reader, step: step === 'confirmed' ? 'done' : step }),
     );
-    const cardId = (await this.accounts.on(reader))?.cardId;
-    if (cardId) {
-      const list = this.ethSent.get(cardId) ?? [];
-      list.unshift({ id: result.hash, amount: `-${value}`, confirmed: true, height: result.blockNumber, explorerUrl: ethExplorerUrl(chains.eth.network.chainId, result.hash) });
-      this.ethSent.set(cardId, list);
-    }
+    const list = this.ethSent.get(result.from.toLowerCase()) ?? [];
+    list.unshift({ id: result.hash, amount: `-${value}`, confirmed: true, height: result.blockNumber, explorerUrl: ethExplorerUrl(chains.eth.network.chainId, result.hash) });
+    this.ethSent.set(result.from.toLowerCase(), list);
     return { hash: result.hash, from: result.from, blockNumber: result.blockNumber };
   }
 }

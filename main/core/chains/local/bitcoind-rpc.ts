@@ -8,8 +8,8 @@
  * keep-alive connections, so pooled ones would hold `stop` for fetch's 4 s idle timeout.
  */
 import { ChainError } from '../errors.ts';
-import { excerpt, httpExchange, parseEndpoint, type CallOptions, type Endpoint } from '../http.ts';
-import { obj, parseShape, str, ShapeMismatch } from '../shape.ts';
+import { readRpcEnvelope } from '../json-rpc.ts';
+import { httpExchange, parseEndpoint, type CallOptions, type Endpoint } from '../http.ts';
 
 export interface BitcoindRpcOptions {
   /** http://user:password@127.0.0.1:port */
@@ -58,7 +58,6 @@ export class BitcoindRpc {
   private async callNow<T>(method: string, params: readonly unknown[], options?: CallOptions): Promise<T> {
     const id = this.nextId++;
     const url = this.wallet === undefined ? this.endpoint.url : `${this.endpoint.url}/wallet/${encodeURIComponent(this.wallet)}`;
-    const context = { backend: this.endpoint.origin, call: method };
     const answer = await httpExchange(
       url,
       {
@@ -69,29 +68,7 @@ export class BitcoindRpc {
       { origin: this.endpoint.origin, call: method, timeoutMs: options?.timeoutMs ?? this.timeoutMs },
       options?.signal,
     );
-    let envelope: unknown;
-    try {
-      envelope = JSON.parse(answer.body);
-    } catch {
-      envelope = undefined;
-    }
-    const error = typeof envelope === 'object' && envelope !== null ? (envelope as { error?: unknown }).error : undefined;
-    if (error !== undefined && error !== null) {
-      const e = parseShape(context, () => {
-        const o = obj(error, 'error');
-        if (typeof o.code !== 'number') throw new ShapeMismatch('error.code', 'a number');
-        return { code: o.code, message: str(o.message, 'error.message') };
-      });
-      throw new ChainError('RPC_ERROR', `the node refused ${method}: ${e.message}`, { ...context, rpcCode: e.code, rpcMessage: e.message });
-    }
-    if (answer.status < 200 || answer.status > 299) {
-      throw new ChainError('BACKEND_HTTP_ERROR', `the node answered HTTP ${answer.status}`, { ...context, status: answer.status, body: excerpt(answer.body) });
-    }
-    return parseShape(context, () => {
-      const o = obj(envelope, 'answer');
-      if (!('result' in o)) throw new ShapeMismatch('result', 'a result');
-      return o.result as T;
-    });
+    return readRpcEnvelope(answer, { method, backend: this.endpoint.origin, who: 'node' }) as T;
   }
 }
 

@@ -54,11 +54,14 @@ export function btcToSats(text: string, field = 'amount'): number {
   return requireSats(sign === '-' ? -sats : sats, field);
 }
 
-/** 10000 -> "0.0001": a BTC figure for people, no trailing zeros beyond the point. */
-export function formatBtc(sats: number): string {
+/** 10000 -> "0.00010000": satoshis with all 8 decimals (balances, history). */
+export function formatBtcFixed(sats: number): string {
   const negative = sats < 0;
   const abs = BigInt(Math.abs(sats));
-  const whole = abs / BigInt(SATS_PER_BTC);
-  const fraction = (abs % BigInt(SATS_PER_BTC)).toString().padStart(8, '0').replace(/0+$/, '');
-  return `${negative ? '-' : ''}${whole}${fraction ? '.' + fraction : ''}`;
+  return `${negative ? '-' : ''}${abs / BigInt(SATS_PER_BTC)}.${(abs % BigInt(SATS_PER_BTC)).toString().padStart(8, '0')}`;
+}
+
+/** 10000 -> "0.0001": a BTC figure for people, no trailing zeros beyond the point. */
+export function formatBtc(sats: number): string {
+  return formatBtcFixed(sats).replace(/\.?0+$/, '');
 }
