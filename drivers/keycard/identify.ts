@@ -5,38 +5,9 @@
  */
 import type { CardDriver, CardIdentity } from '../card.ts';
 import { toHex } from '../pcsc/apdu.ts';
+import { parseTlvs } from './tlv.ts';
 
 export const KEYCARD_INSTANCE_AID = Uint8Array.from([0xa0, 0x00, 0x00, 0x08, 0x04, 0x00, 0x01, 0x01, 0x01]);
-
-export interface Tlv {
-  readonly tag: number;
-  readonly value: Uint8Array;
-}
-
-/** BER-TLV with one-byte tags and short or 81/82 long lengths; null when malformed. */
-export function parseTlvs(bytes: Uint8Array): Tlv[] | null {
-  const out: Tlv[] = [];
-  let i = 0;
-  while (i < bytes.length) {
-    const tag = bytes[i++]!;
-    if (i >= bytes.length) return null;
-    let length = bytes[i++]!;
-    if (length === 0x81) {
-      if (i >= bytes.length) return null;
-      length = bytes[i++]!;
-    } else if (length === 0x82) {
-      if (i + 1 >= bytes.length) return null;
-      length = (bytes[i]! << 8) | bytes[i + 1]!;
-      i += 2;
-    } else if (length > 0x80) {
-      return null;
-    }
-    if (i + length > bytes.length) return null;
-    out.push({ tag, value: bytes.slice(i, i + length) });
-    i += length;
-  }
-  return out;
-}
 
 export function describeKeycardSelect(data: Uint8Array): Record<string, string> | null {
   const top = parseTlvs(data);
