@@ -20,35 +20,24 @@ import { sha1 } from '@noble/hashes/legacy.js';
 import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
 import { type Certificate, type CurveName, type HashName, parseCertificate } from './x509.ts';
 import { BUILTIN_ANCHORS } from './trust-anchors.ts';
+import type {
+  AttestationCheck,
+  AttestationReport,
+  AttestationVerdict,
+  CertificateChainLink,
+  CheckResult,
+  SatochipCheckId,
+} from '../../attestation-report.ts';
 
-export type AttestationVerdict = 'genuine' | 'test' | 'not-genuine';
-export type CheckResult = 'pass' | 'fail' | 'skip';
-
-export interface AttestationCheck {
-  readonly id: 'certificate' | 'chain' | 'constraints' | 'validity' | 'product' | 'subject-binding' | 'key-binding' | 'challenge';
-  readonly label: string;
-  readonly result: CheckResult;
-  readonly detail: string;
-}
-
-export interface ChainLink {
-  readonly role: 'device' | 'sub-CA' | 'root';
-  readonly subject: string;
-  readonly issuer: string;
-  readonly serial: string;
-  readonly notBefore: string;
-  readonly notAfter: string;
-  readonly sha256Fingerprint: string;
-  /** Where this certificate came from: the card, the built-in anchors, or the extra (test) trust file. */
-  readonly source: 'card' | 'builtin' | 'extra';
-  readonly derHex: string;
-}
-
-export interface AttestationReport {
-  readonly verdict: AttestationVerdict;
-  readonly checks: readonly AttestationCheck[];
-  readonly chain: readonly ChainLink[];
-}
+export type {
+  AttestationCheck,
+  AttestationCheckId,
+  AttestationReport,
+  AttestationVerdict,
+  CertificateChainLink,
+  ChainLink,
+  CheckResult,
+} from '../../attestation-report.ts';
 
 export interface AttestationEvidence {
   readonly product: 'Satochip' | 'SeedKeeper';
@@ -109,7 +98,7 @@ function loadCandidates(extra: readonly Uint8Array[]): { roots: Candidate[]; sub
   return { roots, subCas, extraErrors };
 }
 
-function link(role: ChainLink['role'], cert: Certificate, source: ChainLink['source']): ChainLink {
+function link(role: CertificateChainLink['role'], cert: Certificate, source: CertificateChainLink['source']): CertificateChainLink {
   return {
     role,
     subject: cert.subject.text,
@@ -125,7 +114,7 @@ function link(role: ChainLink['role'], cert: Certificate, source: ChainLink['sou
 
 export function verifyAttestation(evidence: AttestationEvidence): AttestationReport {
   const checks: AttestationCheck[] = [];
-  const add = (id: AttestationCheck['id'], label: string, result: CheckResult, detail: string) => checks.push({ id, label, result, detail });
+  const add = (id: SatochipCheckId, label: string, result: CheckResult, detail: string) => checks.push({ id, label, result, detail });
   const now = evidence.now ?? new Date();
 
   let device: Certificate;
@@ -150,7 +139,7 @@ export function verifyAttestation(evidence: AttestationEvidence): AttestationRep
 
   // 2. Chain, by signature.
   const { roots, subCas, extraErrors } = loadCandidates(evidence.extraTrust ?? []);
-  const chain: ChainLink[] = [link('device', device, 'card')];
+  const chain: CertificateChainLink[] = [link('device', device, 'card')];
   const issuerCa = subCas.find((c) => signedBy(device, c.cert));
   const root = issuerCa ? roots.find((r) => signedBy(issuerCa.cert, r.cert)) : undefined;
   if (issuerCa) chain.push(link('sub-CA', issuerCa.cert, issuerCa.source));
