@@ -98,6 +98,14 @@ function timedSigner(inner: CardSigner): CardSigner & { ms: number } {
         timed.ms += performance.now() - started;
       }
     },
+    async signForVerifier(path: string, digest: Uint8Array, expectedPublicKey: Uint8Array) {
+      const started = performance.now();
+      try {
+        return await inner.signForVerifier(path, digest, expectedPublicKey);
+      } finally {
+        timed.ms += performance.now() - started;
+      }
+    },
   };
   return timed;
 }

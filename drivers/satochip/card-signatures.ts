@@ -148,6 +148,34 @@ export function normaliseDigestSignature(cardDer: Uint8Array, digest: Uint8Array
   return { digest, publicKey: compressed, der: low.toBytes('der'), compact, recoveryId, flippedHighS, cardDer };
 }
 
+/** A card signature parsed and put in low-S form, NOT verified: for callers that verify it themselves. */
+export interface LowSSignature {
+  /** r(32) | s(32) with low S. */
+  readonly compact: Uint8Array;
+  /** Minimal DER with low S. */
+  readonly der: Uint8Array;
+  readonly flippedHighS: boolean;
+  /** The DER exactly as the card returned it. */
+  readonly cardDer: Uint8Array;
+}
+
+export function lowSSignature(cardDer: Uint8Array, what: string): LowSSignature {
+  const parsed = parseDerSignature(cardDer, what);
+  const flippedHighS = parsed.s > HALF_ORDER;
+  const low = flippedHighS ? new secp256k1.Signature(parsed.r, CURVE_ORDER - parsed.s) : parsed;
+  return { compact: low.toBytes('compact'), der: low.toBytes('der'), flippedHighS, cardDer };
+}
+
+/** A 33-byte key a caller expects, as both encodings; INVALID_ARGUMENT unless it is a compressed point. */
+export function expectedPoint(compressed: Uint8Array): { compressed: Uint8Array; uncompressed: Uint8Array } {
+  if (!(compressed instanceof Uint8Array) || compressed.length !== 33) throw invalidArgument('expectedPublicKey', 'must be a 33-byte compressed key');
+  try {
+    return { compressed: Uint8Array.from(compressed), uncompressed: secp256k1.Point.fromBytes(compressed).toBytes(false) };
+  } catch {
+    throw invalidArgument('expectedPublicKey', 'not a point on secp256k1');
+  }
+}
+
 function signatureInvalid(what: string): SatochipError {
   return new SatochipError('SIGNATURE_INVALID', 'the card signature does not verify', {
     reason: `${what} does not verify against the expected key`,

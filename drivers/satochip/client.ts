@@ -31,11 +31,14 @@ import { type CommandApdu, type ResponseApdu, SW_OK } from '../pcsc/apdu.ts';
 import { parseAuthentikeyAnswer, parseExtendedKeyAnswer, parseLabelAnswer } from './answers.ts';
 import { AuthentikeyBinding } from './authentikey.ts';
 import { XPUB_VERSIONS, formatBip32Path, keyFingerprint, parseBip32Path, serializeXpub } from './bip32-path.ts';
-import { concatBytes } from './bytes.ts';
+import { bytesEqual, concatBytes } from './bytes.ts';
 import {
   type NormalisedSignature,
   bitcoinMessageDigest,
+  type LowSSignature,
   compressPoint,
+  expectedPoint,
+  lowSSignature,
   normaliseDigestSignature,
   pointFromX,
   uncompressedPoint,
@@ -115,6 +118,13 @@ export interface ExtendedPublicKey {
   /** 65 bytes. */
   readonly publicKeyUncompressed: Uint8Array;
   readonly chainCode: Uint8Array;
+}
+
+export interface ExtendedKeyOptions {
+  /** Retry once with a cache reset when the card's BIP32 cache is full (9C01). */
+  readonly resetCache?: boolean;
+  /** The 33-byte key this path must give (see expectedExtendedKey). */
+  readonly expectedPublicKey?: Uint8Array;
 }
 
 export interface SerializedXpub {
@@ -399,9 +409,10 @@ export class SatochipClient {
    * path, with sig2 checked against the channel's authentikey. When the BIP32 cache is full (9C01)
    * retries once with the cache-reset bit. The node becomes the card's current key.
    */
-  async getExtendedKey(path: string | readonly number[], options: { readonly resetCache?: boolean } = {}): Promise<ExtendedPublicKey> {
+  async getExtendedKey(path: string | readonly number[], options: ExtendedKeyOptions = {}): Promise<ExtendedPublicKey> {
     this.requireSatochip('getExtendedKey');
     const indexes = parseBip32Path(path);
+    const expected = options.expectedPublicKey === undefined ? null : expectedPoint(options.expectedPublicKey);
     this.currentKey = null;
     let data: Uint8Array;
     try {
@@ -410,9 +421,34 @@ export class SatochipClient {
       if (options.resetCache === true || !isSatochipError(error, 'CARD_MEMORY_FULL')) throw error;
       data = await this.exchange(getExtendedKeyCommand(indexes, true));
     }
-    const key = this.checkedExtendedKey(indexes, data);
+    const key = expected ? this.expectedExtendedKey(indexes, data, expected) : this.checkedExtendedKey(indexes, data);
     this.currentKey = key;
     return key;
+  }
+
+  /**
+   * A GET EXTENDED KEY answer for a key the caller already knows (derived on the host from an xpub
+   * this card gave under the full checks): the card's x must be the expected key's x. That settles
+   * the key without curve operations; sig1/sig2 would only prove again what the comparison and the
+   * secure channel (bound to the authentikey) already show. KEY_MISMATCH otherwise.
+   */
+  private expectedExtendedKey(indexes: readonly number[], data: Uint8Array, expected: { compressed: Uint8Array; uncompressed: Uint8Array }): ExtendedPublicKey {
+    const answer = parseExtendedKeyAnswer(data);
+    if (!bytesEqual(answer.x, expected.compressed.subarray(1))) {
+      throw new SatochipError('KEY_MISMATCH', 'the card derived another key than expected for this path', {
+        command: 'GET EXTENDED KEY',
+        reason: `x differs from the expected key at ${formatBip32Path(indexes)}`,
+      });
+    }
+    return {
+      path: formatBip32Path(indexes),
+      indexes,
+      depth: indexes.length,
+      childNumber: indexes.at(-1) ?? 0,
+      publicKey: expected.compressed,
+      publicKeyUncompressed: expected.uncompressed,
+      chainCode: answer.chainCode,
+    };
   }
 
   /**
@@ -489,6 +525,24 @@ export class SatochipClient {
     }
     const der = await this.exchange(signHashCommand(keyRef, hash));
     return { ...normaliseDigestSignature(der, Uint8Array.from(hash), publicKey, 'SIGN HASH'), key };
+  }
+
+  /**
+   * SIGN HASH with the BIP32 key at `path`, for a caller that knows the key (`expectedPublicKey`,
+   * checked against the card's derivation as in getExtendedKey) and verifies the signature itself
+   * before using it: the answer is only parsed and put in low-S form, no curve operation here, and
+   * no recovery id. The PSBT signer uses it (it verifies every signature under the input's key);
+   * everything else uses signHash.
+   */
+  async signHashForVerifier(path: string | readonly number[], hash: Uint8Array, expectedPublicKey: Uint8Array): Promise<LowSSignature> {
+    this.requireSatochip('signHash');
+    this.refuseTwoFactor();
+    if (!(hash instanceof Uint8Array) || hash.length !== 32) throw invalidArgument('hash', 'must be 32 bytes');
+    const indexes = parseBip32Path(path);
+    const current = this.currentKey;
+    const isCurrent = current !== null && current.indexes.length === indexes.length && current.indexes.every((value, i) => value === indexes[i]);
+    if (!isCurrent || !bytesEqual(current.publicKey, expectedPublicKey)) await this.getExtendedKey(indexes, { expectedPublicKey });
+    return lowSSignature(await this.exchange(signHashCommand(CURRENT_BIP32_KEY, hash)), 'SIGN HASH');
   }
 
   /**

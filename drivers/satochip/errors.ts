@@ -35,6 +35,8 @@ export type SatochipErrorCode =
   | 'AUTHENTIKEY_MISMATCH'
   /** A card signature (ephemeral key, derived key self-signature, transaction signature) does not verify. */
   | 'SIGNATURE_INVALID'
+  /** The card derived another key for a path than the caller expected (another card, or another seed). */
+  | 'KEY_MISMATCH'
   /** No BIP32 seed on the card (9C14). */
   | 'NOT_SEEDED'
   /** The card already has a seed (9C17): RESET SEED first. */
@@ -77,6 +79,7 @@ export const SATOCHIP_ERROR_CODES: readonly SatochipErrorCode[] = [
   'SECURE_CHANNEL_FAILED',
   'AUTHENTIKEY_MISMATCH',
   'SIGNATURE_INVALID',
+  'KEY_MISMATCH',
   'NOT_SEEDED',
   'ALREADY_SEEDED',
   'CARD_MEMORY_FULL',

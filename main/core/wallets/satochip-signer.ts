@@ -1,5 +1,6 @@
 /** CardSigner over an opened Satochip client (SELECT, secure channel, PIN verified). */
 import type { SatochipClient } from '../../../drivers/satochip/client.ts';
+import { isSatochipError } from '../../../drivers/satochip/errors.ts';
 import type { CardSigner } from './signer.ts';
 
 export function satochipSigner(client: SatochipClient): CardSigner {
@@ -16,6 +17,14 @@ export function satochipSigner(client: SatochipClient): CardSigner {
     async signDigest(path, digest) {
       const signed = await client.signHash({ path }, digest);
       return { signature: signed.compact, recoveryId: signed.recoveryId, publicKey: signed.key!.publicKey };
+    },
+    async signForVerifier(path, digest, expectedPublicKey) {
+      try {
+        return { kind: 'signed', signature: (await client.signHashForVerifier(path, digest, expectedPublicKey)).compact };
+      } catch (error) {
+        if (isSatochipError(error, 'KEY_MISMATCH')) return { kind: 'other-key' };
+        throw error;
+      }
     },
   };
 }

@@ -21,6 +21,11 @@ export interface DigestSignature {
   readonly publicKey: Uint8Array;
 }
 
+export type VerifierSignature =
+  /** 64 bytes r || s, low S, unverified. */
+  | { readonly kind: 'signed'; readonly signature: Uint8Array }
+  | { readonly kind: 'other-key' };
+
 export interface CardSigner {
   readonly family: CardFamily;
   /** BIP340 Schnorr (taproot key-path) signing; a Satochip cannot (ECDSA only). */
@@ -30,4 +35,12 @@ export interface CardSigner {
   xpub(path: string, version?: number): Promise<string>;
   /** ECDSA over `digest` exactly as given (no hashing), verified, low S. */
   signDigest(path: string, digest: Uint8Array): Promise<DigestSignature>;
+  /**
+   * ECDSA over `digest` by the key at `path`, which must be `expectedPublicKey` (33 bytes, derived
+   * by the caller from the card's xpub). Low S, but NOT verified here and without a recovery id:
+   * only for callers that verify every signature under `expectedPublicKey` before use (the PSBT
+   * signer), which saves the curve work of proving the key and the signature twice per input.
+   * `other-key` when the card's key at `path` is not `expectedPublicKey` (another card): nothing signed.
+   */
+  signForVerifier(path: string, digest: Uint8Array, expectedPublicKey: Uint8Array): Promise<VerifierSignature>;
 }

@@ -5,8 +5,10 @@
  * their coins (MISSING_UTXO, UTXO_MISMATCH), SIGHASH_ALL only, no taproot without Schnorr, no script
  * type we do not sign; and every BIP143 sighash is computed by bitcoinjs-lib up front. Then, in one
  * card session, one signDigest per input (grouped by path, so a card that keeps its last derived key
- * derives each key once). Each signature is checked before it is used: made by the key the account
- * derives (KEY_MISMATCH: another card), valid for that sighash and low-S (SIGNATURE_INVALID), then
+ * derives each key once). Each signature is checked before it is used: the card's key for the path
+ * is the one the account derives (KEY_MISMATCH: another card; compared by the signer before it
+ * signs), the signature is valid under it for that sighash and low-S (SIGNATURE_INVALID: this is
+ * the one verification of each input's signature, signForVerifier leaves it to us), then
  * DER-encoded with the sighash byte. The PSBT gets the signatures only when all of them are good.
  */
 import { ecc } from './ecc.ts';
@@ -124,9 +126,9 @@ export async function signPsbt(psbt: Psbt, account: Bip84Account, signer: CardSi
   const signatures: { input: number; pubkey: Uint8Array; signature: Uint8Array }[] = [];
   for (const task of order) {
     throwIfAborted(options.signal);
-    const signed = await signer.signDigest(task.path, task.sighash);
-    if (!equalBytes(signed.publicKey, task.publicKey)) {
-      throw new BtcError('KEY_MISMATCH', "the card signed with another key than the account's: is this the account's card?", {
+    const signed = await signer.signForVerifier(task.path, task.sighash, task.publicKey);
+    if (signed.kind === 'other-key') {
+      throw new BtcError('KEY_MISMATCH', "the card's key for this input is not the account's: is this the account's card?", {
         input: task.input,
         path: task.path,
       });

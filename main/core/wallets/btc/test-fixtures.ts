@@ -87,5 +87,9 @@ export function tamperingSigner(inner: CardSigner, tamper: (signature: Uint8Arra
       const signed = await inner.signDigest(path, digest);
       return { ...signed, signature: tamper(Uint8Array.from(signed.signature), path) };
     },
+    async signForVerifier(path, digest, expectedPublicKey) {
+      const signed = await inner.signForVerifier(path, digest, expectedPublicKey);
+      return signed.kind === 'signed' ? { kind: 'signed', signature: tamper(Uint8Array.from(signed.signature), path) } : signed;
+    },
   };
 }

@@ -1,0 +1,75 @@
+/**
+ * signHashForVerifier: signing for a caller that knows the key (the PSBT signer). The card's
+ * derived key is compared with the expected one instead of being proved again with curve work,
+ * another key is refused before anything is signed, and the signature comes back low-S and
+ * unverified (the caller verifies it): here we verify it ourselves with noble.
+ */
+import { HDKey } from '@scure/bip32';
+import { mnemonicToSeedSync } from '@scure/bip39';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { decodeResponse, encodeCommand } from '../pcsc/apdu.ts';
+import { SatochipClient } from './client.ts';
+import { isSatochipError } from './errors.ts';
+import { SatochipEmulator, seededRandom } from './emulator/index.ts';
+
+const MNEMONIC = 'abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about';
+const PIN = '123456';
+const root = HDKey.fromMasterSeed(mnemonicToSeedSync(MNEMONIC));
+const keyAt = (path: string) => root.derive(path).publicKey!;
+
+describe('Satochip client: signing for a verifier that knows the key', () => {
+  const card = new SatochipEmulator({ rng: seededRandom('expected-key') });
+  const sent: string[] = [];
+  const client = new SatochipClient({
+    send: async (command) => {
+      sent.push(command.name ?? '?');
+      return decodeResponse(card.process(encodeCommand(command)));
+    },
+  });
+
+  beforeAll(async () => {
+    await client.select('satochip');
+    await client.getStatus();
+    await client.initSecureChannel();
+    await client.setup({ pin: PIN, puk: '11223344' });
+    await client.verifyPin(PIN);
+    await client.importSeed(MNEMONIC);
+  });
+
+  it('signs with the expected key: one derivation per new key, low S, valid under that key', async () => {
+    for (let i = 0; i < 6; i += 1) {
+      const path = `m/84'/1'/0'/0/${i}`;
+      const digest = new Uint8Array(32).fill(i + 1);
+      sent.length = 0;
+      const signed = await client.signHashForVerifier(path, digest, keyAt(path));
+      expect(sent).toEqual(['SC GET EXTENDED KEY', 'SC SIGN HASH']);
+      expect(secp256k1.verify(signed.compact, digest, keyAt(path), { prehash: false, lowS: true })).toBe(true);
+      expect(secp256k1.Signature.fromBytes(signed.der, 'der').toBytes('compact')).toEqual(signed.compact);
+      // The same key again: no second derivation.
+      sent.length = 0;
+      await client.signHashForVerifier(path, digest, keyAt(path));
+      expect(sent).toEqual(['SC SIGN HASH']);
+    }
+  });
+
+  it('refuses another key (KEY_MISMATCH) before anything is signed', async () => {
+    const path = "m/84'/1'/0'/0/7";
+    sent.length = 0;
+    const error = await client.signHashForVerifier(path, new Uint8Array(32).fill(9), keyAt("m/84'/1'/0'/0/8")).catch((e: unknown) => e);
+    expect(isSatochipError(error, 'KEY_MISMATCH')).toBe(true);
+    expect(sent).toEqual(['SC GET EXTENDED KEY']);
+    // The current key is the real one for the path now, but a different expectation still derives and compares again.
+    sent.length = 0;
+    const again = await client.signHashForVerifier(path, new Uint8Array(32).fill(9), keyAt("m/84'/1'/0'/0/8")).catch((e: unknown) => e);
+    expect(isSatochipError(again, 'KEY_MISMATCH')).toBe(true);
+    expect(sent).toEqual(['SC GET EXTENDED KEY']);
+  });
+
+  it('refuses an expected key that is not a compressed point before sending anything', async () => {
+    sent.length = 0;
+    const error = await client.signHashForVerifier("m/84'/1'/0'/0/0", new Uint8Array(32), Uint8Array.of(0x05, ...new Uint8Array(32).fill(1))).catch((e: unknown) => e);
+    expect(isSatochipError(error, 'INVALID_ARGUMENT')).toBe(true);
+    expect(sent).toEqual([]);
+  });
+});
