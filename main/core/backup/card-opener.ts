@@ -17,16 +17,11 @@ import { SatochipClient } from '../../../drivers/satochip/client.ts';
 import { bytesEqual } from '../../../drivers/satochip/bytes.ts';
 import { isSatochipError } from '../../../drivers/satochip/errors.ts';
 import type { SatochipApplet } from '../../../drivers/satochip/status.ts';
-import type { ReadersSnapshot } from '../../../preload/contract.ts';
-import type { CardSession, SessionOptions } from '../sessions.ts';
+import type { CardSession } from '../sessions.ts';
+import { type CardPrompt, type CardSlots, type PresenceOptions, DEFAULT_PRESENT_TIMEOUT_MS, waitForFamily, waitForRemoval } from './card-presence.ts';
 import { BackupError } from './errors.ts';
 
-/** What the opener needs from the reader service (ReaderService implements it). */
-export interface CardSlots {
-  snapshot(): ReadersSnapshot;
-  waitFor(predicate: (snapshot: ReadersSnapshot) => boolean, timeoutMs: number): Promise<ReadersSnapshot>;
-  withSession<T>(reader: string, work: (session: CardSession) => Promise<T>, options?: SessionOptions): Promise<T>;
-}
+export type { CardPrompt, CardSlots } from './card-presence.ts';
 
 export interface RoleCard {
   readonly reader: string;
@@ -34,14 +29,6 @@ export interface RoleCard {
   /** How the person calls this card, e.g. "master Seedkeeper". */
   readonly title: string;
 }
-
-export type CardPrompt =
-  /** Put the card for `role` on `reader`. */
-  | { readonly kind: 'present'; readonly role: string; readonly reader: string; readonly message: string }
-  /** The card on the reader is not the one wanted: take it off (then `present` follows). */
-  | { readonly kind: 'remove'; readonly role: string; readonly reader: string; readonly message: string }
-  /** The card for `role` is open (progress). */
-  | { readonly kind: 'opened'; readonly role: string; readonly reader: string; readonly message: string };
 
 export interface CardOpenerOptions<Role extends string> {
   readonly roles: Readonly<Record<Role, RoleCard>>;
@@ -53,7 +40,6 @@ export interface CardOpenerOptions<Role extends string> {
   readonly signal?: AbortSignal;
 }
 
-const DEFAULT_PRESENT_TIMEOUT_MS = 5 * 60_000;
 /** Openings across every opener of the process: a flow resumed with a new opener never sees an old number again. */
 let openings = 0;
 
@@ -198,31 +184,25 @@ export class CardOpener<Role extends string> {
     this.seen.set(role, authentikey);
   }
 
-  private async waitForProduct(role: Role, card: RoleCard): Promise<void> {
-    const timeoutMs = this.options.presentTimeoutMs ?? DEFAULT_PRESENT_TIMEOUT_MS;
-    const view = () => this.slots.snapshot().readers.find((r) => r.name === card.reader);
-    const reader = view();
-    if (!reader) throw new DriverError('NO_READER', 'no such reader', { reader: card.reader });
-    if (reader.card?.status === 'identified' && reader.card.family === card.applet) return;
-    if (reader.card && reader.card.status !== 'identifying') {
-      if (!this.swapping) throw new BackupError('WRONG_CARD', `the card on ${card.reader} is not a ${card.applet}`, { role, reader: card.reader, actual: reader.card.product ?? reader.card.status });
-      await this.waitForRemoval(role, card, `This is not the ${card.title}. Take it off the reader.`);
-    }
-    this.prompt({ kind: 'present', role, reader: card.reader, message: `Present the ${card.title} on ${card.reader}.` });
-    for (;;) {
-      const snapshot = await this.slots.waitFor((s) => {
-        const c = s.readers.find((r) => r.name === card.reader)?.card;
-        return Boolean(c && c.status !== 'identifying');
-      }, timeoutMs);
-      const present = snapshot.readers.find((r) => r.name === card.reader)?.card;
-      if (present?.status === 'identified' && present.family === card.applet) return;
-      await this.waitForRemoval(role, card, `This is not a ${card.applet === 'seedkeeper' ? 'Seedkeeper' : 'Satochip'}. Take it off and present the ${card.title}.`);
-    }
+  private presence(role: Role, card: RoleCard): PresenceOptions {
+    return {
+      role,
+      reader: card.reader,
+      family: card.applet,
+      title: card.title,
+      product: card.applet === 'seedkeeper' ? 'Seedkeeper' : 'Satochip',
+      swapping: this.swapping,
+      timeoutMs: this.options.presentTimeoutMs ?? DEFAULT_PRESENT_TIMEOUT_MS,
+      ...(this.options.onPrompt ? { onPrompt: this.options.onPrompt } : {}),
+    };
   }
 
-  private async waitForRemoval(role: Role, card: RoleCard, message: string): Promise<void> {
-    this.prompt({ kind: 'remove', role, reader: card.reader, message });
-    await this.slots.waitFor((s) => !s.readers.find((r) => r.name === card.reader)?.card, this.options.presentTimeoutMs ?? DEFAULT_PRESENT_TIMEOUT_MS);
+  private waitForProduct(role: Role, card: RoleCard): Promise<void> {
+    return waitForFamily(this.slots, this.presence(role, card));
+  }
+
+  private waitForRemoval(role: Role, card: RoleCard, message: string): Promise<void> {
+    return waitForRemoval(this.slots, this.presence(role, card), message);
   }
 
   private prompt(prompt: CardPrompt): void {
