@@ -95,10 +95,10 @@ describe('tapdesk CLI over the demo reader', () => {
     expect(io.stderr.join('\n')).toMatch(/no PEM certificate/);
   });
 
-  it('`attest` on a card that is not a Satochip/Seedkeeper is an error, not a verdict', async () => {
+  it('`attest` on a card that is not a Satochip/Seedkeeper/Keycard is an error, not a verdict', async () => {
     const io = { ...capture(), env: { TAPDESK_PIN: '123456' } };
     expect(await runCli(['attest', '--reader', DEMO_READER_NAME], io, service)).toBe(1);
     expect(io.stdout).toEqual([]);
-    expect(io.stderr.join('\n')).toMatch(/^error: attestation needs a Satochip or Seedkeeper on this reader \(code=BAD_RESPONSE/);
+    expect(io.stderr.join('\n')).toMatch(/^error: attestation needs a Satochip, Seedkeeper or Keycard on this reader \(code=BAD_RESPONSE/);
   });
 });

@@ -4,14 +4,14 @@
  *
  *   tapdesk readers [--json] [--demo]
  *   tapdesk info --reader NAME [--json] [--demo]
- *   tapdesk attest --reader NAME [--trust-root PEMFILE] [--json]
+ *   tapdesk attest --reader NAME [--trust-root PEMFILE] [--trust-key HEXFILE] [--json]       (Satochip, Seedkeeper, Keycard)
  *   tapdesk xpub --reader NAME --path PATH [--version xpub|ypub|zpub|tpub|vpub] [--json]     (Satochip)
  *   tapdesk sign-digest --reader NAME --path PATH --hex 64HEX [--json]                       (Satochip)
  *   tapdesk backup --from READER --to READER [--json] | --swap --reader READER              (Seedkeeper -> Seedkeeper)
  *   tapdesk restore-satochip --from READER --to READER [--sid N] [--json] | --swap --reader READER
  *
- * PINs never come from argv: TAPDESK_PIN (the card of attest, xpub, sign-digest; the master
- * Seedkeeper of backup; the Seedkeeper of restore-satochip), TAPDESK_BACKUP_PIN (the backup
+ * PINs never come from argv: TAPDESK_PIN (the Satochip/Seedkeeper of attest, xpub, sign-digest;
+ * the master Seedkeeper of backup; the Seedkeeper of restore-satochip; attest on a Keycard needs none), TAPDESK_BACKUP_PIN (the backup
  * Seedkeeper), TAPDESK_SATOCHIP_PIN (the Satochip of restore-satochip), else a hidden prompt.
  * The card-to-card commands ask each PIN once, when its card is first opened, and resume by
  * themselves when a card is pulled mid-step (at most 5 times); a wrong PIN is never retried.
@@ -19,7 +19,7 @@
  * Exit status: 0 done (attest: genuine); 1 the reader or card is not there / card or flow error
  * (wrong PIN with the tries left, wrong card, card pulled too often); 2 usage (bad arguments, no
  * way to get a PIN; nothing was sent to a card); 3 PC/SC not usable; 4 attest: a test card (chains
- * only to --trust-root); 5 attest: NOT genuine.
+ * only to --trust-root, or a Keycard certified only by a --trust-key CA); 5 attest: NOT genuine.
  */
 import { parseArgs } from 'node:util';
 import type { ReadersSnapshot } from '../preload/contract.ts';
@@ -65,6 +65,7 @@ export async function runCli(argv: readonly string[], io: CliIo, service?: CliRe
         demo: { type: 'boolean', default: false },
         wait: { type: 'string', default: '1500' },
         'trust-root': { type: 'string' },
+        'trust-key': { type: 'string' },
         path: { type: 'string' },
         hex: { type: 'string' },
         version: { type: 'string' },

@@ -3,6 +3,7 @@
  * failures with their exit status, error display, and PINs (never from argv).
  */
 import { isDriverError } from '../../drivers/errors.ts';
+import { isKeycardError } from '../../drivers/keycard/errors.ts';
 import { isSatochipError } from '../../drivers/satochip/errors.ts';
 import type { CardView, ReadersSnapshot, ReaderView } from '../../preload/contract.ts';
 import type { CardPrompt, CardSlots } from '../core/backup/card-opener.ts';
@@ -42,6 +43,7 @@ export interface CliValues {
   readonly swap: boolean;
   readonly reader?: string | undefined;
   readonly 'trust-root'?: string | undefined;
+  readonly 'trust-key'?: string | undefined;
   readonly path?: string | undefined;
   readonly hex?: string | undefined;
   readonly version?: string | undefined;
@@ -113,7 +115,7 @@ export function describeError(error: unknown): string[] | null {
     const hint = error.hint ?? HINTS[error.code];
     return [`error: ${error.message}`, ...(hint ? [`hint: ${hint}`] : [])];
   }
-  if (isSatochipError(error) || isBackupError(error)) {
+  if (isSatochipError(error) || isBackupError(error) || isKeycardError(error)) {
     const hint = HINTS[error.code];
     return [`error: ${error.message}`, ...(hint ? [`hint: ${hint}`] : [])];
   }
