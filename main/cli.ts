@@ -11,8 +11,9 @@
  *   tapdesk restore-satochip --from READER --to READER [--sid N] [--json] | --swap --reader READER
  *
  * PINs never come from argv: TAPDESK_PIN (the Satochip/Seedkeeper of attest, xpub, sign-digest;
- * the master Seedkeeper of backup; the Seedkeeper of restore-satochip; attest on a Keycard needs none), TAPDESK_BACKUP_PIN (the backup
- * Seedkeeper), TAPDESK_SATOCHIP_PIN (the Satochip of restore-satochip), else a hidden prompt.
+ * the master Seedkeeper of backup; the Seedkeeper of restore-satochip), TAPDESK_BACKUP_PIN (the
+ * backup Seedkeeper), TAPDESK_SATOCHIP_PIN (the Satochip of restore-satochip), else a hidden
+ * prompt; attest on a Keycard needs no PIN.
  * The card-to-card commands ask each PIN once, when its card is first opened, and resume by
  * themselves when a card is pulled mid-step (at most 5 times); a wrong PIN is never retried.
  *
