@@ -192,6 +192,8 @@ describe('signatures (sections 10, 13)', () => {
     expect(hex(caPublicKey(TEST_CA_PRIVATE_KEY))).toBe('0386cb87db7b7f34ff5abcf4cec7ea212e2e5c224aebe1c06b815f567c94598d13');
     expect(hex(caPublicKey(TEST_CA_PRIVATE_KEY))).toBe(v.test_ca_public_key);
     const made = makeIdentCertificate(TEST_CA_PRIVATE_KEY, b(v.ident_private_key));
+    // RFC 6979, low-S: the same certificate as the vectors'.
+    expect(hex(made.certificate)).toBe(v.cert);
     expect(hex(made.certificate.slice(0, 33))).toBe(v.ident_public_key_compressed);
     expect(hex(sha256(made.certificate.slice(0, 33)))).toBe(v.cert_signed_digest);
     const recover = (cert: Uint8Array) =>
