@@ -34,10 +34,9 @@ function to32(value: bigint): Uint8Array {
 
 /** The recovery id of a low-S compact signature for `publicKey` (65 bytes); null when none recovers it. */
 export function recoveryIdFor(compact: Uint8Array, digest: Uint8Array, publicKey: Uint8Array): number | null {
-  const signature = secp256k1.Signature.fromBytes(compact, 'compact');
   for (let recovery = 0; recovery < 4; recovery++) {
     try {
-      const point = signature.addRecoveryBit(recovery).recoverPublicKey(digest).toBytes(false);
+      const point = secp256k1.Signature.fromBytes(compact, 'compact').addRecoveryBit(recovery).recoverPublicKey(digest).toBytes(false);
       if (bytesEqual(point, publicKey)) return recovery;
     } catch {
       // this recovery id gives no point
