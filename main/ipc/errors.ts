@@ -1,6 +1,7 @@
 /** Maps any error thrown below the bridge onto the bridge's closed code list. */
 import { BridgeError, isBridgeErrorCode } from '../../preload/contract.ts';
 import { isDriverError } from '../../drivers/errors.ts';
+import { isKeycardError } from '../../drivers/keycard/errors.ts';
 import { isSatochipError } from '../../drivers/satochip/errors.ts';
 import { isApprovalError } from '../core/approvals/broker.ts';
 import { isBackupError } from '../core/backup/errors.ts';
@@ -15,10 +16,13 @@ export function toBridgeError(error: unknown): BridgeError {
     const code = error.code === 'BAD_APDU' ? 'INTERNAL' : error.code;
     return new BridgeError(isBridgeErrorCode(code) ? code : 'INTERNAL', error.message, error.hint);
   }
-  if (isSatochipError(error)) {
+  if (isSatochipError(error) || isKeycardError(error)) {
     if (error.code === 'PIN_INVALID') return new BridgeError('PIN_INVALID', `wrong PIN, ${error.info.triesLeft ?? '?'} tries left`, 'Check the PIN; it is never retried automatically.');
     if (error.code === 'PIN_BLOCKED') return new BridgeError('PIN_BLOCKED', 'the PIN is blocked', 'Unblock it with the PUK.');
     if (error.code === 'INVALID_ARGUMENT') return new BridgeError('INVALID_INPUT', error.message);
+    if (error.code === 'NOT_INITIALIZED') return new BridgeError('CARD_ERROR', error.message, 'Set the card up first: tapdesk keycard init --reader NAME.');
+    if (error.code === 'NO_FREE_PAIRING_SLOT') return new BridgeError('CARD_ERROR', error.message, 'Unpair an old host first (tapdesk keycard unpair), or factory reset the card.');
+    if (error.code === 'PAIRING_FAILED') return new BridgeError('CARD_ERROR', error.message, 'The pairing password is not the card\'s (or this is not a genuine Keycard).');
     return new BridgeError('CARD_ERROR', error.message);
   }
   if (isApprovalError(error)) return new BridgeError(error.code === 'INVALID_PIN' ? 'INVALID_INPUT' : 'REJECTED', error.message);

@@ -8,15 +8,19 @@ import { waitForState } from '../../../../drivers/wait-for-state.ts';
 import type { CardEmulator } from '../../../../drivers/virtual/emulator.ts';
 import { InProcessChannel } from '../../../../drivers/virtual/in-process.ts';
 import { SeedkeeperEmulator } from '../../../../drivers/satochip/emulator/index.ts';
+import { KeycardEmulator } from '../../../../drivers/keycard/emulator/index.ts';
 import { toHex } from '../../../../drivers/pcsc/apdu.ts';
 import type { ReadersSnapshot, ReaderView } from '../../../../preload/contract.ts';
 import { type CardSession, type SessionOptions, SessionManager } from '../../sessions.ts';
 import type { CardSlots } from '../card-opener.ts';
 
+type SlotFamily = 'seedkeeper' | 'satochip' | 'keycard';
+const PRODUCTS: Record<SlotFamily, string> = { seedkeeper: 'SeedKeeper', satochip: 'Satochip', keycard: 'Keycard' };
+
 export class InProcessSlots implements CardSlots {
   private readonly channels = new Map<string, InProcessChannel>();
   private readonly cards = new Map<string, CardEmulator>();
-  private readonly families = new Map<string, 'seedkeeper' | 'satochip'>();
+  private readonly families = new Map<string, SlotFamily>();
   private readonly listeners = new Set<(snapshot: ReadersSnapshot) => void>();
   private readonly sessions = new SessionManager((reader) => this.channel(reader));
   private last: ReadersSnapshot;
@@ -33,7 +37,7 @@ export class InProcessSlots implements CardSlots {
   }
 
   /** `family` defaults to what the emulator is (a wrapped one must say). */
-  insert(reader: string, card: CardEmulator, family: 'seedkeeper' | 'satochip' = card instanceof SeedkeeperEmulator ? 'seedkeeper' : 'satochip'): void {
+  insert(reader: string, card: CardEmulator, family: SlotFamily = card instanceof SeedkeeperEmulator ? 'seedkeeper' : card instanceof KeycardEmulator ? 'keycard' : 'satochip'): void {
     this.families.set(reader, family);
     const slots = this;
     const counted: CardEmulator = {
@@ -105,12 +109,8 @@ export class InProcessSlots implements CardSlots {
     const readers: ReaderView[] = this.readerNames.map((name) => {
       const card = this.cards.get(name);
       if (!card) return { name, kind: 'pcsc', card: null };
-      const seedkeeper = this.families.get(name) === 'seedkeeper';
-      return {
-        name,
-        kind: 'pcsc',
-        card: { status: 'identified', atr: toHex(card.atr), family: seedkeeper ? 'seedkeeper' : 'satochip', product: seedkeeper ? 'SeedKeeper' : 'Satochip' },
-      };
+      const family = this.families.get(name) ?? 'satochip';
+      return { name, kind: 'pcsc', card: { status: 'identified', atr: toHex(card.atr), family, product: PRODUCTS[family] } };
     });
     return { service: 'running', readers, revision: ++this.revision };
   }

@@ -1,0 +1,41 @@
+/**
+ * CardSigner over an opened Keycard client (SELECT, secure channel, PIN verified). Keys come from
+ * EXPORT KEY, signatures from SIGN with the path (P1=01: the card's current path is left alone); the
+ * card returns the public key with each signature, and the client verifies the signature under it
+ * and finds the recovery id (../shared/protocols/keycard.md sections 9-10).
+ *
+ * The master node: EXPORT KEY of the master returns a stale chain code (section 9), so `node('m')`
+ * reads the public key only and gives an empty chain code (callers use it for the fingerprint).
+ */
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import type { KeycardClient } from '../../../drivers/keycard/client.ts';
+import { bytesEqual } from '../../../drivers/satochip/bytes.ts';
+import type { CardSigner } from './signer.ts';
+
+function compressed(uncompressed: Uint8Array): Uint8Array {
+  return secp256k1.Point.fromBytes(uncompressed).toBytes(true);
+}
+
+export function keycardSigner(client: KeycardClient): CardSigner {
+  return {
+    family: 'keycard',
+    schnorr: false,
+    async node(path) {
+      if (path === 'm') return { path, publicKey: compressed(await client.exportPublicKey('m')), chainCode: new Uint8Array(0) };
+      const key = await client.exportExtendedPublicKey(path);
+      return { path, publicKey: compressed(key.publicKey), chainCode: key.chainCode };
+    },
+    async xpub(path, version) {
+      return client.getXpub(path, version);
+    },
+    async signDigest(path, digest) {
+      const signed = await client.sign({ path }, digest);
+      return { signature: signed.compact, recoveryId: signed.recoveryId, publicKey: compressed(signed.publicKey) };
+    },
+    async signForVerifier(path, digest, expectedPublicKey) {
+      const signed = await client.sign({ path }, digest);
+      if (!bytesEqual(compressed(signed.publicKey), expectedPublicKey)) return { kind: 'other-key' };
+      return { kind: 'signed', signature: signed.compact };
+    },
+  };
+}
