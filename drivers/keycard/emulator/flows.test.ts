@@ -18,7 +18,7 @@ import { CURVE_ORDER, sha256 } from './crypto.ts';
 import { KeycardEmulator } from './emulator.ts';
 import { CASH_AID, IDENT_AID, NDEF_AID } from './other-applets.ts';
 import { seededRandom } from './random.ts';
-import { KeycardTestHost, apdu, type Pairing } from './test-host.ts';
+import { KeycardTestHost, apdu, unwrapResponse, type Pairing } from './test-host.ts';
 import { TEST_CA_PRIVATE_KEY, caPublicKey, makeIdentCertificate } from './test-ca.ts';
 
 const PIN = '123456';
@@ -327,7 +327,7 @@ describe('state table and secure channel (sections 3, 6)', () => {
     const { host, pairing } = initialised('mac');
     const tampered = host.send(INS.STATUS, 0, 0, EMPTY, 0x80, (wire) => {
       const copy = wire.slice();
-      copy[5] ^= 0x01;
+      copy[5] = copy[5]! ^ 0x01;
       return copy;
     });
     expect(tampered.sw).toBe(0x6982);
@@ -337,7 +337,10 @@ describe('state table and secure channel (sections 3, 6)', () => {
     expect(host.transmit('80ca000000').sw).toBe(0x6982);
     host.openChannel(pairing);
     host.mutuallyAuthenticate();
-    expect(host.transmit('8012000020' + '00'.repeat(32)).data.length).toBeGreaterThan(0); // PAIR while open: wrapped 6985
+    // PAIR while the channel is open: 6985, wrapped under the previous response MAC (not read).
+    const pair = host.transmit('8012000020' + '00'.repeat(32));
+    expect(pair.sw).toBe(0x9000);
+    expect(unwrapResponse(host.keys!, host.iv, host.iv, pair.data)!.sw).toBe(0x6985);
   });
 
   it('the IV quirk: errors raised before the payload is read use the previous response MAC', () => {
