@@ -121,13 +121,13 @@ const plaintextMutation = fc.record({
   sw: statusWord,
 });
 
-function mutate(valid: Uint8Array, m: fc.RecordValue<{ kind: string; at: number; byte: number; extra: Uint8Array; random: Uint8Array; sw: number }>): Uint8Array {
+function mutate(valid: Uint8Array, m: { kind: string; at: number; byte: number; extra: Uint8Array; random: Uint8Array; sw: number }): Uint8Array {
   switch (m.kind) {
     case 'truncate':
       return valid.slice(0, valid.length === 0 ? 0 : m.at % valid.length);
     case 'flip': {
       const copy = Uint8Array.from(valid);
-      if (copy.length) copy[m.at % copy.length] ^= m.byte || 1;
+      if (copy.length) copy[m.at % copy.length]! ^= m.byte || 1;
       return copy;
     }
     case 'extend':
@@ -194,7 +194,7 @@ describe('a flipped bit in a wrapped answer aborts the channel', () => {
             const answer = wrap(valid());
             const data = Uint8Array.from(answer.data);
             const index = bit % (data.length * 8);
-            data[index >> 3] ^= 1 << (index & 7);
+            data[index >> 3]! ^= 1 << (index & 7);
             return { data, sw: answer.sw };
           };
           let error: unknown = null;
