@@ -661,4 +661,21 @@ describe('PIN-less path, data, other applets (sections 10-12)', () => {
     expect(host.openChannel(pairing).sw).toBe(0x6a86);
     expect(card.lastInternalError).toBeNull();
   });
+
+  it('IDENT signatures are not low-S normalised (SIGN ones always are)', () => {
+    const card = new KeycardEmulator({ random: seededRandom('ident high-s'), ident: makeIdentCertificate(TEST_CA_PRIVATE_KEY, sha256(ascii('k'))) });
+    const host = new KeycardTestHost(card);
+    host.select();
+    let high = 0;
+    for (let i = 0; i < 40; i += 1) {
+      const inner = parseTlvs(parseTlvs(host.transmit(apdu(0x80, 0x14, 0, 0, sha256(Uint8Array.of(i)))).data)![0]!.value)!;
+      const der = inner[1]!.value;
+      const s = der.slice(4 + der[1]!);
+      if (bytesToBigint(s) > CURVE_ORDER / 2n) {
+        high += 1;
+        expect(s.length).toBe(33);
+      }
+    }
+    expect(high).toBeGreaterThan(0);
+  });
 });
