@@ -24,7 +24,7 @@ import { ApduTransport } from '../drivers/pcsc/transport.ts';
 import { SatochipClient } from '../drivers/satochip/client.ts';
 import { demoSatochip } from '../drivers/satochip/emulator/index.ts';
 import { InProcessChannel } from '../drivers/virtual/in-process.ts';
-import { TimedCard, percentile } from './satochip-ops.ts';
+import { TimedCard, percentile } from './operations.ts';
 import { median, round } from './stats.ts';
 
 const MNEMONIC = 'abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about';

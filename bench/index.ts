@@ -6,6 +6,7 @@ import { benchSeedkeeperFlows } from './seedkeeper-flows.ts';
 import { benchBtcPsbt } from './btc-psbt.ts';
 import { benchBalanceRefresh } from './balance-refresh.ts';
 import { benchSatochipOperations } from './satochip-ops.ts';
+import { benchKeycardOperations } from './keycard-ops.ts';
 
 const results: Record<string, unknown> = { node: process.version, date: new Date().toISOString() };
 const attempt = async (name: string, run: () => unknown) => {
@@ -19,6 +20,7 @@ await attempt('renderer_bundle', () => benchBundleSize());
 await attempt('pcsc_apdu_overhead', () => benchPcscOverhead());
 await attempt('browser_cold_start', () => benchColdStart());
 await attempt('satochip_operations', () => benchSatochipOperations());
+await attempt('keycard_operations', () => benchKeycardOperations());
 await attempt('seedkeeper_flows', () => benchSeedkeeperFlows());
 await attempt('btc_psbt', () => benchBtcPsbt());
 await attempt('balance_refresh_20', () => benchBalanceRefresh());

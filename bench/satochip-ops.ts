@@ -25,10 +25,9 @@ import { CERTIFICATE_CHUNK, attestCard, readDeviceCertificate } from '../drivers
 import { SatochipClient } from '../drivers/satochip/client.ts';
 import { SatochipEmulator, createTestCa, issueDeviceCertificate, seededRandom } from '../drivers/satochip/emulator/index.ts';
 import { ApduTransport } from '../drivers/pcsc/transport.ts';
-import type { CardEmulator } from '../drivers/virtual/emulator.ts';
 import { InProcessChannel } from '../drivers/virtual/in-process.ts';
-import { foldCommands } from '../main/core/backup/protocol-minimum.ts';
-import { median, round } from './stats.ts';
+import { type Operation, type OperationsResult, TimedCard, measureOperations } from './operations.ts';
+
 
 const MNEMONIC = 'abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about';
 const PIN = '123456';
@@ -42,75 +41,7 @@ export const SATOCHIP_OPS_METHOD =
   'after warm-up; per-run preparation (fresh channel + PIN where stated) is not timed. apdus = APDUs that reached the card; ' +
   'each must match the protocol-minimum sequence in apdu_breakdown (../shared/protocols/satochip-seedkeeper.md).';
 
-/** One command of the protocol minimum: the name the client gives it, how many, and why it is needed. */
-interface MinimumStep {
-  readonly command: string;
-  readonly count: number;
-  readonly why: string;
-}
-
-/** The card, with a clock around each APDU it processes. */
-export class TimedCard implements CardEmulator {
-  apdus = 0;
-  cardMs = 0;
-
-  constructor(private readonly inner: CardEmulator) {}
-
-  get atr(): Uint8Array {
-    return this.inner.atr;
-  }
-
-  process(apdu: Uint8Array): Uint8Array | Promise<Uint8Array> {
-    const started = performance.now();
-    const answer = this.inner.process(apdu);
-    const done = (response: Uint8Array) => {
-      this.cardMs += performance.now() - started;
-      this.apdus += 1;
-      return response;
-    };
-    return answer instanceof Promise ? answer.then(done) : done(answer);
-  }
-
-  reset(): void {
-    this.inner.reset?.();
-  }
-}
-
-interface Operation {
-  readonly name: string;
-  readonly minimum: readonly MinimumStep[];
-  /** Untimed, before each run. */
-  readonly prepare?: () => Promise<void>;
-  readonly run: () => Promise<void>;
-}
-
-export interface OperationResult {
-  readonly apdus: number;
-  readonly expected_minimum: number;
-  readonly apdu_breakdown: readonly string[];
-  readonly host_ms_median: number;
-  readonly host_ms_p95: number;
-  readonly card_ms_median: number;
-  readonly runs: number;
-  readonly error?: string;
-}
-
-export interface SatochipOpsResult {
-  readonly method: string;
-  readonly card: string;
-  readonly operations: Record<string, OperationResult>;
-  readonly error?: string;
-}
-
-export function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
-}
-
-const sameSequence = (a: readonly { command: string; count: number }[], b: readonly { command: string; count: number }[]) =>
-  a.length === b.length && a.every((step, i) => step.command === b[i]!.command && step.count === b[i]!.count);
-
-export async function benchSatochipOperations(runs = 30, warmup = 5): Promise<SatochipOpsResult> {
+export async function benchSatochipOperations(runs = 30, warmup = 5): Promise<OperationsResult> {
   const ca = createTestCa('Tapdesk bench TEST CA');
   const card = new TimedCard(
     new SatochipEmulator({ rng: seededRandom('Tapdesk bench Satochip'), certificate: (authentikey) => issueDeviceCertificate(ca, 'Satochip', authentikey) }),
@@ -238,60 +169,7 @@ export async function benchSatochipOperations(runs = 30, warmup = 5): Promise<Sa
     },
   ];
 
-  const results: Record<string, OperationResult> = {};
-  const problems: string[] = [];
-  for (const op of operations) {
-    const hostMs: number[] = [];
-    const cardMs: number[] = [];
-    let observed: { command: string; count: number }[] = [];
-    let cardApdus = 0;
-    let error: string | undefined;
-    for (let i = 0; i < warmup + runs && !error; i += 1) {
-      let wall: number;
-      try {
-        await op.prepare?.();
-        sent.length = 0;
-        card.apdus = 0;
-        card.cardMs = 0;
-        const started = performance.now();
-        await op.run();
-        wall = performance.now() - started;
-      } catch (failure) {
-        error = failure instanceof Error ? failure.message : String(failure);
-        break;
-      }
-      const sequence = foldCommands(sent);
-      if (i === 0) {
-        observed = sequence;
-        cardApdus = card.apdus;
-      } else if (!sameSequence(sequence, observed) || card.apdus !== cardApdus) {
-        error = `APDU sequence changed between runs: ${sequence.map((s) => `${s.command} x${s.count}`).join(', ')}`;
-      }
-      if (card.apdus !== sent.length) error = `${sent.length} commands sent but ${card.apdus} APDUs reached the card`;
-      if (i >= warmup) {
-        hostMs.push(wall - card.cardMs);
-        cardMs.push(card.cardMs);
-      }
-    }
-    const expected = op.minimum.reduce((n, step) => n + step.count, 0);
-    const why = new Map(op.minimum.map((step) => [step.command, step.why]));
-    const breakdown = observed.map((s) => `${s.command}${s.count > 1 ? ` x${s.count}` : ''}: ${why.get(s.command) ?? 'NOT part of the protocol minimum'}`);
-    if (!error && (cardApdus !== expected || !sameSequence(observed, op.minimum))) {
-      const extra = observed.filter((s) => !why.has(s.command)).map((s) => s.command);
-      error = `${cardApdus} APDUs, protocol minimum ${expected}${extra.length ? ` (not needed: ${extra.join(', ')})` : ''}; expected ${op.minimum.map((s) => `${s.command} x${s.count}`).join(', ')}`;
-    }
-    if (error) problems.push(`${op.name}: ${error}`);
-    results[op.name] = {
-      apdus: cardApdus,
-      expected_minimum: expected,
-      apdu_breakdown: breakdown,
-      host_ms_median: round(median(hostMs)),
-      host_ms_p95: round(percentile(hostMs, 95)),
-      card_ms_median: round(median(cardMs)),
-      runs: hostMs.length,
-      ...(error ? { error } : {}),
-    };
-  }
+  const { results, problems } = await measureOperations(operations, card, sent, runs, warmup);
   return {
     method: SATOCHIP_OPS_METHOD,
     card: `in-process Satochip emulator (protocol 0.12), TEST CA certificate of ${certificateSize} bytes, seed from the "abandon ... about" mnemonic`,

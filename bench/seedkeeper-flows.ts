@@ -12,7 +12,7 @@ import { type MinimumStep, backupOneSecretMinimum, foldCommands, restoreMinimum 
 import { SeedkeeperBackup, readerCardAccess } from '../main/core/backup/seedkeeper-backup.ts';
 import { SAMPLE_SECRETS, freshSatochip, seedkeeperWith } from '../main/core/backup/test-support/cards.ts';
 import { InProcessSlots } from '../main/core/backup/test-support/in-process-slots.ts';
-import { TimedCard, percentile } from './satochip-ops.ts';
+import { TimedCard, percentile } from './operations.ts';
 import { median, round } from './stats.ts';
 
 export interface FlowResult {
