@@ -29,6 +29,7 @@ import { toBridgeError } from './ipc/errors.ts';
 import { attestCommand } from './cli/attest.ts';
 import { backupCommand } from './cli/backup.ts';
 import { type CliCommand, type CliIo, type CliReaders, type CliValues, EXIT, UsageError, describeError, reportError } from './cli/common.ts';
+import { KEYCARD_COMMANDS } from './cli/keycard-commands.ts';
 import { infoCommand, readersCommand } from './cli/readers.ts';
 import { restoreSatochipCommand } from './cli/restore-satochip.ts';
 import { signDigestCommand } from './cli/sign-digest.ts';
@@ -45,6 +46,7 @@ const COMMANDS: Readonly<Record<string, CliCommand<unknown>>> = {
   'sign-digest': signDigestCommand,
   backup: backupCommand,
   'restore-satochip': restoreSatochipCommand,
+  ...KEYCARD_COMMANDS,
 };
 
 export const USAGE = ['usage:', ...Object.values(COMMANDS).flatMap((command) => command.usage.map((line) => `  ${line}`))].join('\n');
@@ -74,16 +76,28 @@ export async function runCli(argv: readonly string[], io: CliIo, service?: CliRe
         to: { type: 'string' },
         swap: { type: 'boolean', default: false },
         sid: { type: 'string' },
+        'pin-tries': { type: 'string' },
+        'puk-tries': { type: 'string' },
+        index: { type: 'string' },
+        puk: { type: 'boolean', default: false },
+        'new-wallet': { type: 'boolean', default: false },
+        'no-show': { type: 'boolean', default: false },
+        replace: { type: 'boolean', default: false },
+        words: { type: 'string' },
       },
     }));
   } catch (error) {
     io.err(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
     return EXIT.USAGE;
   }
-  const name = positionals[0];
+  // A command is one word (`xpub`) or two (`keycard init`).
+  const two = positionals.slice(0, 2).join(' ');
+  const words = positionals.length >= 2 && Object.hasOwn(COMMANDS, two) ? 2 : 1;
+  const name = words === 2 ? two : positionals[0];
   const command = name !== undefined && Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
-  if (!command || positionals.length > 1) {
-    io.err(positionals.length > 1 ? `unexpected ${JSON.stringify(positionals[1])}\n${USAGE}` : USAGE);
+  if (!command || positionals.length > words) {
+    if (!command && name === 'keycard') io.err(`keycard needs one of: ${Object.keys(KEYCARD_COMMANDS).map((n) => n.slice('keycard '.length)).join(', ')}${positionals[1] === undefined ? '' : ` (not ${JSON.stringify(positionals[1])})`}\n${USAGE}`);
+    else io.err(command ? `unexpected ${JSON.stringify(positionals[words])}\n${USAGE}` : USAGE);
     return EXIT.USAGE;
   }
   let options: unknown;

@@ -8,6 +8,7 @@ import { isSatochipError } from '../../drivers/satochip/errors.ts';
 import type { CardView, ReadersSnapshot, ReaderView } from '../../preload/contract.ts';
 import type { CardPrompt, CardSlots } from '../core/backup/card-opener.ts';
 import { isBackupError } from '../core/backup/errors.ts';
+import type { PairingStore } from '../core/keycard/pairings.ts';
 
 /** Exit status (also in the header comment of main/cli.ts and in README.md). */
 export const EXIT = {
@@ -22,12 +23,17 @@ export const EXIT = {
 export interface CliIo {
   out(line: string): void;
   err(line: string): void;
-  /** Environment (TAPDESK_PIN, TAPDESK_BACKUP_PIN, TAPDESK_SATOCHIP_PIN). */
+  /**
+   * Environment (TAPDESK_PIN, TAPDESK_BACKUP_PIN, TAPDESK_SATOCHIP_PIN; Keycard: TAPDESK_PUK,
+   * TAPDESK_NEW_PIN, TAPDESK_NEW_PUK, TAPDESK_PAIRING_PASSWORD; TAPDESK_CONFIG_DIR for the pairings).
+   */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Ask for a secret without echo; absent when there is no terminal. */
   readonly promptSecret?: (question: string) => Promise<string>;
   /** Sees every card prompt of the card-to-card flows after it is printed (tests play the person). */
   readonly onCardPrompt?: (prompt: CardPrompt) => void;
+  /** Keycard pairings to use instead of keycard-pairings.json in the config folder (tests). */
+  readonly keycardPairings?: PairingStore;
 }
 
 /** The readers a command runs on: the ReaderService, or in tests any CardSlots with change events (InProcessSlots). */
@@ -50,6 +56,16 @@ export interface CliValues {
   readonly from?: string | undefined;
   readonly to?: string | undefined;
   readonly sid?: string | undefined;
+  readonly 'pin-tries'?: string | undefined;
+  readonly 'puk-tries'?: string | undefined;
+  readonly index?: string | undefined;
+  /** keycard change-pin: change the PUK instead of the PIN. */
+  readonly puk?: boolean | undefined;
+  /** backup: a new Keycard wallet on two cards instead of a Seedkeeper copy. */
+  readonly 'new-wallet'?: boolean | undefined;
+  readonly 'no-show'?: boolean | undefined;
+  readonly replace?: boolean | undefined;
+  readonly words?: string | undefined;
 }
 
 export interface CliContext {
@@ -105,6 +121,19 @@ const HINTS: Readonly<Record<string, string>> = {
   TIMEOUT: 'Nothing happened in time; run the command again (what was already copied is not copied twice).',
 };
 
+/** Hints for Keycard errors (the same code can mean another thing on a Satochip). */
+const KEYCARD_HINTS: Readonly<Record<string, string>> = {
+  PIN_BLOCKED: 'The PIN is blocked: unblock it with the PUK (tapdesk keycard unblock-pin --reader NAME).',
+  PUK_BLOCKED: 'The PUK is used up: only a factory reset makes this Keycard usable again (its wallet is lost unless you have the words).',
+  NOT_INITIALIZED: 'The Keycard is in factory state: set it up first with tapdesk keycard init --reader NAME.',
+  ALREADY_INITIALIZED: 'The Keycard is already set up: pair with it (tapdesk keycard pair --reader NAME) instead.',
+  PAIRING_FAILED: 'Wrong pairing password for this Keycard: set TAPDESK_PAIRING_PASSWORD (or type it at the prompt of tapdesk keycard pair).',
+  NO_FREE_PAIRING_SLOT: 'All 5 pairing slots of this Keycard are taken: free one from a host that is paired (tapdesk keycard unpair --reader NAME --index N).',
+  NO_KEY: 'The Keycard holds no wallet yet: make one with tapdesk backup --new-wallet.',
+  EXPORT_NOT_ALLOWED: "A Keycard exports no extended key inside m/43'/60'/1581' (EIP-1581).",
+  UNSUPPORTED_VERSION: 'Only Keycard applet 3.x is supported.',
+};
+
 /**
  * The lines that describe a card, reader or flow error (their messages name the code and fields),
  * or null for an error we do not know (main() reports those without details).
@@ -115,7 +144,11 @@ export function describeError(error: unknown): string[] | null {
     const hint = error.hint ?? HINTS[error.code];
     return [`error: ${error.message}`, ...(hint ? [`hint: ${hint}`] : [])];
   }
-  if (isSatochipError(error) || isBackupError(error) || isKeycardError(error)) {
+  if (isKeycardError(error)) {
+    const hint = KEYCARD_HINTS[error.code] ?? HINTS[error.code];
+    return [`error: ${error.message}`, ...(hint ? [`hint: ${hint}`] : [])];
+  }
+  if (isSatochipError(error) || isBackupError(error)) {
     const hint = HINTS[error.code];
     return [`error: ${error.message}`, ...(hint ? [`hint: ${hint}`] : [])];
   }
@@ -130,8 +163,21 @@ export function reportError(error: unknown, io: CliIo): number {
   return error instanceof CliFailure ? error.exitCode : EXIT.CARD;
 }
 
-/** A wrong PIN is never retried: say so, with the tries left (exit 1). */
+/** A wrong PIN (Satochip, Seedkeeper or Keycard) is never retried: say so, with the tries left (exit 1). */
 export function wrongPinFailure(error: unknown, whose: string, source: string): CliFailure | null {
+  if (isKeycardError(error, 'PIN_INVALID') || isKeycardError(error, 'PUK_INVALID')) {
+    const what = error.code === 'PIN_INVALID' ? 'PIN' : 'PUK';
+    const left = error.info.triesLeft;
+    return new CliFailure(
+      EXIT.CARD,
+      `wrong ${what} for the ${whose}: ${left === undefined ? 'some' : left} ${left === 1 ? 'try' : 'tries'} left (code=${error.code}, triesLeft=${left})`,
+      `Not retried. Check the ${what} (${source}) before running the command again; the card blocks after the last try.`,
+    );
+  }
+  if (isKeycardError(error, 'PIN_BLOCKED') || isKeycardError(error, 'PUK_BLOCKED')) {
+    const what = error.code === 'PIN_BLOCKED' ? 'PIN' : 'PUK';
+    return new CliFailure(EXIT.CARD, `the ${what} of the ${whose} is blocked (code=${error.code})`, KEYCARD_HINTS[error.code]);
+  }
   if (isSatochipError(error, 'PIN_INVALID')) {
     const left = (error.info as { triesLeft?: number }).triesLeft;
     return new CliFailure(

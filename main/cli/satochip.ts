@@ -27,19 +27,21 @@ export function readerAndPath(values: { readonly reader?: string | undefined; re
   return { reader: values.reader, path: values.path };
 }
 
-export async function withSatochip<T>(context: CliContext, readerName: string, pin: string, work: (client: SatochipClient) => Promise<T>): Promise<T> {
+/** `pin`: the PIN, or how to get it once the card is known to be a Satochip (before anything is sent). */
+export async function withSatochip<T>(context: CliContext, readerName: string, pin: string | (() => Promise<string>), work: (client: SatochipClient) => Promise<T>): Promise<T> {
   const reader = requireReader(context.snapshot, readerName, context.io);
   if (!reader.card) throw new CliFailure(EXIT.CARD, `no card in ${JSON.stringify(readerName)}`);
   if (reader.card.status !== 'identified' || reader.card.family !== 'satochip') {
     throw new CliFailure(EXIT.CARD, `this needs a Satochip on ${JSON.stringify(readerName)}; the card there is: ${describeCard(reader.card)}`);
   }
+  const pinValue = typeof pin === 'string' ? pin : await pin();
   return context.readers.withSession(readerName, async (session) => {
     const client = new SatochipClient({ send: (command) => session.send(command) });
     await client.select('satochip');
     await client.getStatus();
     await client.initSecureChannel();
     try {
-      await client.verifyPin(pin);
+      await client.verifyPin(pinValue);
     } catch (error) {
       throw wrongPinFailure(error, 'Satochip', SATOCHIP_PIN_ENV) ?? error;
     }

@@ -1,17 +1,19 @@
 /**
- * `tapdesk sign-digest --reader NAME --path PATH --hex 64HEX [--json]`: the Satochip signs a
- * 32-byte digest as given (SIGN HASH) with the BIP32 key at PATH. The card's signature is checked
- * against that key and normalised to low S; printed as compact r||s, recovery id and DER, with the
- * public key. PIN: TAPDESK_PIN or a hidden prompt.
+ * `tapdesk sign-digest --reader NAME --path PATH --hex 64HEX [--json]`: the Satochip (SIGN HASH) or
+ * the Keycard (SIGN P1=01, keycard-keys.ts) signs a 32-byte digest as given with the BIP32 key at
+ * PATH. The card's signature is checked against that key and normalised to low S; printed as
+ * compact r||s, recovery id and DER, with the public key. PIN: TAPDESK_PIN or a hidden prompt
+ * (asked once the card on the reader is known).
  */
-import { type CliCommand, EXIT, UsageError, hex } from './common.ts';
-import { readerAndPath, satochipPin, withSatochip } from './satochip.ts';
+import { type CliCommand, type CliContext, EXIT, UsageError, hex, missingPin, pinAvailable } from './common.ts';
+import { familyOn } from './keycard.ts';
+import { keycardSignDigest } from './keycard-keys.ts';
+import { SATOCHIP_PIN_ENV, readerAndPath, satochipPin, withSatochip } from './satochip.ts';
 
 interface SignDigestOptions {
   readonly reader: string;
   readonly path: string;
   readonly digest: Uint8Array;
-  readonly pin: string;
 }
 
 /** Exactly 32 bytes as 64 hex digits (an optional 0x in front). */
@@ -27,29 +29,17 @@ export function parseDigest(value: string | undefined): Uint8Array {
 }
 
 export const signDigestCommand: CliCommand<SignDigestOptions> = {
-  usage: ['tapdesk sign-digest --reader NAME --path PATH --hex 64HEX [--json]   (Satochip; PIN: TAPDESK_PIN or prompt)'],
+  usage: ['tapdesk sign-digest --reader NAME --path PATH --hex 64HEX [--json]   (Satochip or Keycard; PIN: TAPDESK_PIN or prompt)'],
 
-  async prepare(values, io) {
+  prepare(values, io) {
     const { reader, path } = readerAndPath(values, 'sign-digest');
     const digest = parseDigest(values.hex);
-    return { reader, path, digest, pin: await satochipPin(io, 'sign-digest') };
+    if (!pinAvailable(io, SATOCHIP_PIN_ENV)) throw missingPin(SATOCHIP_PIN_ENV, 'sign-digest');
+    return { reader, path, digest };
   },
 
   async run(options, context) {
-    const signature = await withSatochip(context, options.reader, options.pin, (client) => client.signHash({ path: options.path }, options.digest));
-    const result = {
-      reader: options.reader,
-      path: signature.key?.path ?? options.path,
-      digest: hex(signature.digest),
-      publicKey: hex(signature.publicKey),
-      compact: hex(signature.compact),
-      r: hex(signature.compact.subarray(0, 32)),
-      s: hex(signature.compact.subarray(32)),
-      recoveryId: signature.recoveryId,
-      der: hex(signature.der),
-      lowS: true,
-      flippedHighS: signature.flippedHighS,
-    };
+    const result = familyOn(context, options.reader) === 'keycard' ? await keycardSignDigest(context, options) : await satochipSignDigest(context, options);
     if (context.json) context.io.out(JSON.stringify(result, null, 2));
     else {
       context.io.out(`path:        ${result.path}`);
@@ -62,3 +52,21 @@ export const signDigestCommand: CliCommand<SignDigestOptions> = {
     return EXIT.OK;
   },
 };
+
+/** The Satochip's SIGN HASH, its signature checked and normalised to low S by the client. */
+async function satochipSignDigest(context: CliContext, options: SignDigestOptions) {
+  const signature = await withSatochip(context, options.reader, () => satochipPin(context.io, 'sign-digest'), (client) => client.signHash({ path: options.path }, options.digest));
+  return {
+    reader: options.reader,
+    path: signature.key?.path ?? options.path,
+    digest: hex(signature.digest),
+    publicKey: hex(signature.publicKey),
+    compact: hex(signature.compact),
+    r: hex(signature.compact.subarray(0, 32)),
+    s: hex(signature.compact.subarray(32)),
+    recoveryId: signature.recoveryId,
+    der: hex(signature.der),
+    lowS: true,
+    flippedHighS: signature.flippedHighS,
+  };
+}

@@ -1,12 +1,17 @@
 /**
- * `tapdesk xpub --reader NAME --path PATH [--version xpub|ypub|zpub|tpub|vpub] [--json]`:
- * the Satochip's BIP32 extended public key at PATH (GET EXTENDED KEY of the parent for its
- * fingerprint, then of the path; both checked against the card's authentikey), with the compressed
- * public key. PIN: TAPDESK_PIN or a hidden prompt.
+ * `tapdesk xpub --reader NAME --path PATH [--version xpub|ypub|zpub|tpub|vpub] [--json]`: the BIP32
+ * extended public key at PATH, with the compressed public key.
+ *
+ * Satochip: GET EXTENDED KEY of the parent for its fingerprint, then of the path; both checked
+ * against the card's authentikey. Keycard (keycard-keys.ts): stored pairing (or PAIR, stored),
+ * EXPORT KEY of the parent and of the path; no xpub of the master or inside EIP-1581.
+ * PIN: TAPDESK_PIN or a hidden prompt (asked once the card on the reader is known).
  */
 import { XPUB_VERSIONS } from '../../drivers/satochip/bip32-path.ts';
-import { type CliCommand, EXIT, UsageError, hex } from './common.ts';
-import { readerAndPath, satochipPin, withSatochip } from './satochip.ts';
+import { type CliCommand, EXIT, UsageError, hex, missingPin, pinAvailable } from './common.ts';
+import { familyOn } from './keycard.ts';
+import { keycardXpub } from './keycard-keys.ts';
+import { SATOCHIP_PIN_ENV, readerAndPath, satochipPin, withSatochip } from './satochip.ts';
 
 type VersionName = keyof typeof XPUB_VERSIONS;
 
@@ -14,7 +19,6 @@ interface XpubOptions {
   readonly reader: string;
   readonly path: string;
   readonly version: VersionName;
-  readonly pin: string;
 }
 
 function versionName(value: string | undefined): VersionName {
@@ -24,32 +28,41 @@ function versionName(value: string | undefined): VersionName {
 }
 
 export const xpubCommand: CliCommand<XpubOptions> = {
-  usage: [`tapdesk xpub --reader NAME --path PATH [--version ${Object.keys(XPUB_VERSIONS).join('|')}] [--json]   (Satochip; PIN: TAPDESK_PIN or prompt)`],
+  usage: [`tapdesk xpub --reader NAME --path PATH [--version ${Object.keys(XPUB_VERSIONS).join('|')}] [--json]   (Satochip or Keycard; PIN: TAPDESK_PIN or prompt)`],
 
-  async prepare(values, io) {
+  prepare(values, io) {
     const { reader, path } = readerAndPath(values, 'xpub');
     const version = versionName(values.version);
-    return { reader, path, version, pin: await satochipPin(io, 'xpub') };
+    if (!pinAvailable(io, SATOCHIP_PIN_ENV)) throw missingPin(SATOCHIP_PIN_ENV, 'xpub');
+    return { reader, path, version };
   },
 
   async run(options, context) {
-    const { xpub, key, parentFingerprint } = await withSatochip(context, options.reader, options.pin, (client) =>
-      client.getXpub(options.path, { version: XPUB_VERSIONS[options.version] }),
-    );
-    const result = {
-      reader: options.reader,
-      path: key.path,
-      version: options.version,
-      xpub,
-      publicKey: hex(key.publicKey),
-      chainCode: hex(key.chainCode),
-      depth: key.depth,
-      parentFingerprint: parentFingerprint.toString(16).padStart(8, '0'),
-    };
+    let result;
+    if (familyOn(context, options.reader) === 'keycard') {
+      result = await keycardXpub(context, { reader: options.reader, path: options.path, versionName: options.version, version: XPUB_VERSIONS[options.version] });
+    } else {
+      const { xpub, key, parentFingerprint } = await withSatochip(
+        context,
+        options.reader,
+        () => satochipPin(context.io, 'xpub'),
+        (client) => client.getXpub(options.path, { version: XPUB_VERSIONS[options.version] }),
+      );
+      result = {
+        reader: options.reader,
+        path: key.path,
+        version: options.version,
+        xpub,
+        publicKey: hex(key.publicKey),
+        chainCode: hex(key.chainCode),
+        depth: key.depth,
+        parentFingerprint: parentFingerprint.toString(16).padStart(8, '0'),
+      };
+    }
     if (context.json) context.io.out(JSON.stringify(result, null, 2));
     else {
       context.io.out(`path:               ${result.path}`);
-      context.io.out(`${options.version}:${' '.repeat(19 - options.version.length)}${xpub}`);
+      context.io.out(`${options.version}:${' '.repeat(19 - options.version.length)}${result.xpub}`);
       context.io.out(`public key:         ${result.publicKey}`);
       context.io.out(`parent fingerprint: ${result.parentFingerprint}`);
     }
