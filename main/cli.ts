@@ -3,17 +3,29 @@
  * each command lives in main/cli/<command>.ts.
  *
  *   tapdesk readers [--json] [--demo]
- *   tapdesk info --reader NAME [--json] [--demo]
+ *   tapdesk info --reader NAME [--json] [--demo]                                             (a Keycard: SELECT facts, no PIN)
  *   tapdesk attest --reader NAME [--trust-root PEMFILE] [--trust-key HEXFILE] [--json]       (Satochip, Seedkeeper, Keycard)
- *   tapdesk xpub --reader NAME --path PATH [--version xpub|ypub|zpub|tpub|vpub] [--json]     (Satochip)
- *   tapdesk sign-digest --reader NAME --path PATH --hex 64HEX [--json]                       (Satochip)
+ *   tapdesk xpub --reader NAME --path PATH [--version xpub|ypub|zpub|tpub|vpub] [--json]     (Satochip, Keycard)
+ *   tapdesk sign-digest --reader NAME --path PATH --hex 64HEX [--json]                       (Satochip, Keycard)
  *   tapdesk backup --from READER --to READER [--json] | --swap --reader READER              (Seedkeeper -> Seedkeeper)
+ *   tapdesk backup --new-wallet (--from READER --to READER | --swap --reader READER) [--no-show] [--replace] [--words N] [--json]
+ *                                                                                             (a new wallet on two Keycards)
  *   tapdesk restore-satochip --from READER --to READER [--sid N] [--json] | --swap --reader READER
+ *   tapdesk keycard init --reader NAME [--pin-tries N] [--puk-tries N] [--json]
+ *   tapdesk keycard pair --reader NAME [--json]
+ *   tapdesk keycard unpair --reader NAME [--index N] [--json]
+ *   tapdesk keycard change-pin --reader NAME [--puk] [--json]
+ *   tapdesk keycard unblock-pin --reader NAME [--json]
+ *   tapdesk keycard status --reader NAME [--json]
  *
- * PINs never come from argv: TAPDESK_PIN (the Satochip/Seedkeeper of attest, xpub, sign-digest;
- * the master Seedkeeper of backup; the Seedkeeper of restore-satochip), TAPDESK_BACKUP_PIN (the
- * backup Seedkeeper), TAPDESK_SATOCHIP_PIN (the Satochip of restore-satochip), else a hidden
- * prompt; attest on a Keycard needs no PIN.
+ * Secrets never come from argv: TAPDESK_PIN (the Satochip/Seedkeeper/Keycard of attest, xpub,
+ * sign-digest, keycard *; the master Seedkeeper of backup; the first Keycard of backup --new-wallet;
+ * the Seedkeeper of restore-satochip), TAPDESK_BACKUP_PIN (the backup Seedkeeper / Keycard),
+ * TAPDESK_SATOCHIP_PIN (the Satochip of restore-satochip), TAPDESK_PUK, TAPDESK_NEW_PIN,
+ * TAPDESK_NEW_PUK, TAPDESK_PAIRING_PASSWORD (Keycard), else a hidden prompt; attest on a Keycard
+ * needs no PIN. A Keycard pairing is stored per card in keycard-pairings.json in the config folder
+ * (TAPDESK_CONFIG_DIR) and reused: a card is paired once (with TAPDESK_PAIRING_PASSWORD, else the
+ * factory default), `keycard pair` replaces it, `keycard unpair` frees it.
  * The card-to-card commands ask each PIN once, when its card is first opened, and resume by
  * themselves when a card is pulled mid-step (at most 5 times); a wrong PIN is never retried.
  *

@@ -4,11 +4,14 @@
  * (main/core/backup/seedkeeper-backup.ts over the card opener). PINs: TAPDESK_PIN (master) and
  * TAPDESK_BACKUP_PIN (backup), else hidden prompts, each asked once when first needed.
  * Prompts and progress go to stderr, the list of copied secrets to stdout.
+ *
+ * With --new-wallet: a new Keycard wallet on two Keycards (keycard-new-wallet.ts).
  */
 import { secretTypeName } from '../../drivers/satochip/seedkeeper/secrets.ts';
 import { CardOpener } from '../core/backup/card-opener.ts';
 import { type BackupRole, type BackupStep, SeedkeeperBackup, newBackupState, readerCardAccess } from '../core/backup/seedkeeper-backup.ts';
-import { type CliCommand, EXIT } from './common.ts';
+import { type CliCommand, EXIT, UsageError } from './common.ts';
+import { type NewWalletOptions, prepareNewWallet, runNewWallet } from './keycard-new-wallet.ts';
 import { type FlowReaders, type RoleSpec, checkPins, flowPins, flowReaders, requireFlowReaders, runResuming } from './card-flow.ts';
 
 export const BACKUP_ROLES: Readonly<Record<BackupRole, RoleSpec>> = {
@@ -26,21 +29,30 @@ const STEP_TEXT: Readonly<Record<BackupStep, string>> = {
   done: 'done',
 };
 
-type BackupOptions = FlowReaders<BackupRole>;
+type BackupOptions = { readonly kind: 'seedkeeper'; readonly readers: FlowReaders<BackupRole> } | ({ readonly kind: 'keycard' } & NewWalletOptions);
 
 export const backupCommand: CliCommand<BackupOptions> = {
   usage: [
     'tapdesk backup --from READER --to READER [--json]   (Seedkeeper -> Seedkeeper; PINs: TAPDESK_PIN, TAPDESK_BACKUP_PIN or prompts)',
     'tapdesk backup --swap --reader READER [--json]      (one reader: swap the cards when told)',
+    'tapdesk backup --new-wallet --from READER --to READER [--no-show] [--replace] [--words 12|15|18|21|24] [--json]',
+    'tapdesk backup --new-wallet --swap --reader READER [...]',
+    '    a new Keycard wallet on two Keycards, its words shown once (PINs: TAPDESK_PIN first card, TAPDESK_BACKUP_PIN backup card, or prompts)',
   ],
 
   prepare(values, io) {
+    if (values['new-wallet']) return { kind: 'keycard', ...prepareNewWallet(values, io) };
+    for (const option of ['no-show', 'replace', 'words'] as const) {
+      if (values[option] !== undefined && values[option] !== false) throw new UsageError(`backup: --${option} goes with --new-wallet (Keycard)`);
+    }
     const readers = flowReaders<BackupRole>(values, 'backup', 'master', 'backup');
     checkPins(io, BACKUP_ROLES, 'backup');
-    return readers;
+    return { kind: 'seedkeeper', readers };
   },
 
-  async run(readers, context) {
+  async run(options, context) {
+    if (options.kind === 'keycard') return runNewWallet(options, context);
+    const { readers } = options;
     const { io } = context;
     requireFlowReaders(context, readers);
     const pins = flowPins(io, BACKUP_ROLES);
