@@ -225,9 +225,14 @@ async function start(): Promise<void> {
     const contents = mainWindow && !mainWindow.isDestroyed() ? mainWindow.webContents : null;
     if (contents && !contents.isDestroyed() && isTrustedSender(contents.getURL(), true)) contents.send(eventChannel('signing.progress'), progress);
   });
+  const offKeycard = core.keycard.onProgress((progress) => {
+    const contents = mainWindow && !mainWindow.isDestroyed() ? mainWindow.webContents : null;
+    if (contents && !contents.isDestroyed() && isTrustedSender(contents.getURL(), true)) contents.send(eventChannel('keycard.newWallet.progress'), progress);
+  });
   stopForwarding = () => {
     offReaders();
     offProgress();
+    offKeycard();
   };
   createWindow();
   app.on('activate', () => {

@@ -193,9 +193,11 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   };
   const offReaders = options.core.readers.onChange((snapshot) => broadcastEvent('readers.changed', snapshot));
   const offProgress = options.core.wallets.onProgress((progress) => broadcastEvent('signing.progress', progress));
+  const offKeycard = options.core.keycard.onProgress((progress) => broadcastEvent('keycard.newWallet.progress', progress));
   const unsubscribe = () => {
     offReaders();
     offProgress();
+    offKeycard();
   };
 
   await new Promise<void>((resolve, reject) => {

@@ -34,7 +34,7 @@ class Payload {
 describe('method and error-code lists', () => {
   it('the validator table covers exactly the method list', () => {
     expect(Object.keys(validators).sort()).toEqual([...METHOD_NAMES].sort());
-    expect(EVENT_NAMES).toEqual(['readers.changed', 'signing.progress']);
+    expect(EVENT_NAMES).toEqual(['readers.changed', 'signing.progress', 'keycard.newWallet.progress']);
   });
 
   it('isMethodName accepts the listed names only', () => {
@@ -200,7 +200,7 @@ describe('createTapdeskApi', () => {
   it('returns a frozen object with exactly the named functions', () => {
     const api = createTapdeskApi(fakeTransport(() => ({ ok: true, result: null })).transport);
     expect(Object.isFrozen(api)).toBe(true);
-    expect(Object.keys(api).sort()).toEqual(['appInfo', 'chainSettings', 'identifyCard', 'listReaders', 'onReadersChanged', 'onSigningProgress', 'sendBtc', 'sendEth', 'setChainSettings', 'signEthMessage', 'signEthTransaction', 'signEthTypedData', 'signPsbt', 'unlockWallet', 'verifyAddresses', 'walletHistory', 'walletOverview']);
+    expect(Object.keys(api).sort()).toEqual(['appInfo', 'chainSettings', 'identifyCard', 'listReaders', 'newKeycardWallet', 'onKeycardWalletProgress', 'onReadersChanged', 'onSigningProgress', 'sendBtc', 'sendEth', 'setChainSettings', 'signEthMessage', 'signEthTransaction', 'signEthTypedData', 'signPsbt', 'unlockWallet', 'verifyAddresses', 'walletHistory', 'walletOverview']);
     expect(() => {
       (api as unknown as Record<string, unknown>).listReaders = () => null;
     }).toThrow(TypeError);

@@ -179,6 +179,63 @@ export interface Methods {
   'settings.get': { request: Record<string, never>; result: ChainSettingsView };
   /** Change the chains and their backends (main only talks to them; URLs are http(s) only). */
   'settings.set': { request: ChainSettingsRequest; result: ChainSettingsView };
+  /**
+   * A new Keycard wallet born on two cards at once (the first and its backup): the first card draws
+   * the words, they are shown once in the approval window (never here), both cards load the seed and
+   * must derive the same key. Same readers again after a failure (card pulled, wrong PIN) resumes.
+   */
+  'keycard.newWallet': { request: KeycardNewWalletRequest; result: KeycardNewWalletView };
+}
+
+export interface KeycardNewWalletRequest {
+  /** Reader of the first card; the same as `backup` means the person swaps cards on one reader. */
+  readonly first: string;
+  readonly backup: string;
+  readonly words: 12 | 24;
+  /** Each card's PIN (6 digits), used once for VERIFY PIN, never kept or retried. */
+  readonly firstPin: string;
+  readonly backupPin: string;
+  /** Load even onto a card that already holds a wallet (that wallet is replaced). */
+  readonly replaceExisting: boolean;
+  /** Show the words in the approval window (off: no paper backup, the two cards are the only copies). */
+  readonly showWords: boolean;
+}
+
+export interface KeycardCardResultView {
+  readonly instanceUid: string;
+  readonly keyUid: string;
+  /** The card's key on `checkPath`, 65 bytes hex. */
+  readonly publicKey: string;
+}
+
+export interface KeycardNewWalletView {
+  readonly keyUid: string;
+  /** The path both cards were checked on (m/44'/60'/0'/0/0). */
+  readonly checkPath: string;
+  readonly publicKey: string;
+  readonly cards: { readonly first: KeycardCardResultView; readonly backup: KeycardCardResultView };
+  /** False when the words were never shown (no paper backup). */
+  readonly mnemonicShown: boolean;
+}
+
+/** Where a new Keycard wallet is: what to do with which card, and the flow's steps. Never the words. */
+export interface KeycardNewWalletProgressView {
+  readonly kind:
+    | 'started'
+    | 'resumed'
+    | 'present'
+    | 'remove'
+    | 'opened'
+    | 'mnemonic-generated'
+    | 'waiting-words'
+    | 'mnemonic-shown'
+    | 'loaded'
+    | 'verified'
+    | 'stopped';
+  readonly role?: 'first' | 'backup';
+  readonly reader?: string;
+  /** A sentence for the screen, e.g. "Present the backup Keycard on Virtual PCD 00 01." */
+  readonly message: string;
 }
 
 export type BtcNetworkId = 'mainnet' | 'testnet' | 'signet' | 'regtest' | 'litecoin-regtest';
@@ -299,11 +356,13 @@ export interface Events {
   'readers.changed': ReadersSnapshot;
   /** Where a signing request is: waiting for the approval window, signing on the card (i of n), broadcasting, done. */
   'signing.progress': SigningProgressView;
+  /** The new-Keycard-wallet flow's prompts (present / remove / opened) and steps. */
+  'keycard.newWallet.progress': KeycardNewWalletProgressView;
 }
 export type EventName = keyof Events;
 
-export const METHOD_NAMES: readonly MethodName[] = ['app.info', 'readers.list', 'card.identify', 'eth.signMessage', 'wallet.unlock', 'wallet.overview', 'eth.send', 'btc.send', 'btc.signPsbt', 'wallet.verifyAddresses', 'eth.signTypedData', 'eth.signTransaction', 'wallet.history', 'settings.get', 'settings.set'];
-export const EVENT_NAMES: readonly EventName[] = ['readers.changed', 'signing.progress'];
+export const METHOD_NAMES: readonly MethodName[] = ['app.info', 'readers.list', 'card.identify', 'eth.signMessage', 'wallet.unlock', 'wallet.overview', 'eth.send', 'btc.send', 'btc.signPsbt', 'wallet.verifyAddresses', 'eth.signTypedData', 'eth.signTransaction', 'wallet.history', 'settings.get', 'settings.set', 'keycard.newWallet'];
+export const EVENT_NAMES: readonly EventName[] = ['readers.changed', 'signing.progress', 'keycard.newWallet.progress'];
 
 export interface SigningProgressView {
   readonly reader: string;
@@ -458,6 +517,27 @@ export const validators: Validators = {
       btc: { network: btc.network as BtcNetworkId, esploraUrl: backendUrl('settings.set', btc.esploraUrl, 'btc.esploraUrl') },
     };
   },
+  'keycard.newWallet': (payload) => {
+    const method = 'keycard.newWallet';
+    const body = plainObject(method, payload);
+    onlyKeys(method, body, ['first', 'backup', 'words', 'firstPin', 'backupPin', 'replaceExisting', 'showWords']);
+    if (body.words !== 12 && body.words !== 24) throw invalid(method, 'words must be 12 or 24');
+    for (const field of ['firstPin', 'backupPin'] as const) {
+      if (typeof body[field] !== 'string' || !/^[0-9]{6}$/.test(body[field])) throw invalid(method, `${field} must be exactly 6 digits`);
+    }
+    for (const field of ['replaceExisting', 'showWords'] as const) {
+      if (typeof body[field] !== 'boolean') throw invalid(method, `${field} must be a boolean`);
+    }
+    return {
+      first: readerName(method, body.first),
+      backup: readerName(method, body.backup),
+      words: body.words,
+      firstPin: body.firstPin as string,
+      backupPin: body.backupPin as string,
+      replaceExisting: body.replaceExisting as boolean,
+      showWords: body.showWords as boolean,
+    };
+  },
 };
 
 /** A backend address: http(s) only, no fragments, at most 512 characters. */
@@ -498,6 +578,10 @@ export interface TapdeskApi {
   signEthTransaction(reader: string, tx: string, broadcast: boolean): Promise<RawTransactionView>;
   chainSettings(): Promise<ChainSettingsView>;
   setChainSettings(settings: ChainSettingsRequest): Promise<ChainSettingsView>;
+  /** Make a new wallet on two Keycards (words shown once in the approval window); resolves with both cards' key. */
+  newKeycardWallet(request: KeycardNewWalletRequest): Promise<KeycardNewWalletView>;
+  /** Prompts and steps of the new-Keycard-wallet flow; returns the unsubscribe function. */
+  onKeycardWalletProgress(listener: (progress: KeycardNewWalletProgressView) => void): () => void;
   /** Progress of signing requests (approval, card, broadcast); returns the unsubscribe function. */
   onSigningProgress(listener: (progress: SigningProgressView) => void): () => void;
   /** Subscribe to reader/card changes; returns the unsubscribe function. */
@@ -543,6 +627,18 @@ export function createTapdeskApi(transport: BridgeTransport): TapdeskApi {
     signPsbt: (reader: string, psbt: string, options: { finalize: boolean; broadcast: boolean }) =>
       call('btc.signPsbt', { reader, psbt, finalize: options.finalize, broadcast: options.broadcast }),
     sendBtc: (reader: string, to: string, amount: string, feeRate?: number) => call('btc.send', feeRate === undefined ? { reader, to, amount } : { reader, to, amount, feeRate }),
+    newKeycardWallet: (request: KeycardNewWalletRequest) =>
+      call('keycard.newWallet', {
+        first: request.first,
+        backup: request.backup,
+        words: request.words,
+        firstPin: request.firstPin,
+        backupPin: request.backupPin,
+        replaceExisting: request.replaceExisting,
+        showWords: request.showWords,
+      }),
+    onKeycardWalletProgress: (listener: (progress: KeycardNewWalletProgressView) => void) =>
+      transport.subscribe('keycard.newWallet.progress', (payload) => listener(payload as KeycardNewWalletProgressView)),
     onReadersChanged: (listener: (snapshot: ReadersSnapshot) => void) =>
       transport.subscribe('readers.changed', (payload) => listener(payload as ReadersSnapshot)),
     onSigningProgress: (listener: (progress: SigningProgressView) => void) =>

@@ -5,7 +5,7 @@ import { API_KEY, type ContextBridgeLike, type IpcRendererLike, eventChannel, ex
 type Listener = (event: unknown, ...args: unknown[]) => void;
 
 /** Every function TapdeskApi has; the type below fails to compile if this list and the interface drift apart. */
-const API_FUNCTIONS = ['signEthTransaction', 'walletHistory', 'onSigningProgress', 'signEthTypedData', 'chainSettings', 'setChainSettings', 'appInfo', 'identifyCard', 'listReaders', 'onReadersChanged', 'sendBtc', 'sendEth', 'signEthMessage', 'signPsbt', 'verifyAddresses', 'unlockWallet', 'walletOverview'] as const;
+const API_FUNCTIONS = ['newKeycardWallet', 'onKeycardWalletProgress', 'signEthTransaction', 'walletHistory', 'onSigningProgress', 'signEthTypedData', 'chainSettings', 'setChainSettings', 'appInfo', 'identifyCard', 'listReaders', 'onReadersChanged', 'sendBtc', 'sendEth', 'signEthMessage', 'signPsbt', 'verifyAddresses', 'unlockWallet', 'walletOverview'] as const;
 type Exhaustive = Exclude<keyof TapdeskApi, (typeof API_FUNCTIONS)[number]> extends never ? true : never;
 const exhaustive: Exhaustive = true;
 
@@ -73,7 +73,7 @@ describe('exposeTapdesk', () => {
   });
 
   it('names channels tapdesk:<method> and tapdesk:event:<event>', () => {
-    expect(METHOD_NAMES.map(methodChannel)).toEqual(['tapdesk:app.info', 'tapdesk:readers.list', 'tapdesk:card.identify', 'tapdesk:eth.signMessage', 'tapdesk:wallet.unlock', 'tapdesk:wallet.overview', 'tapdesk:eth.send', 'tapdesk:btc.send', 'tapdesk:btc.signPsbt', 'tapdesk:wallet.verifyAddresses', 'tapdesk:eth.signTypedData', 'tapdesk:eth.signTransaction', 'tapdesk:wallet.history', 'tapdesk:settings.get', 'tapdesk:settings.set']);
+    expect(METHOD_NAMES.map(methodChannel)).toEqual(['tapdesk:app.info', 'tapdesk:readers.list', 'tapdesk:card.identify', 'tapdesk:eth.signMessage', 'tapdesk:wallet.unlock', 'tapdesk:wallet.overview', 'tapdesk:eth.send', 'tapdesk:btc.send', 'tapdesk:btc.signPsbt', 'tapdesk:wallet.verifyAddresses', 'tapdesk:eth.signTypedData', 'tapdesk:eth.signTransaction', 'tapdesk:wallet.history', 'tapdesk:settings.get', 'tapdesk:settings.set', 'tapdesk:keycard.newWallet']);
     expect(eventChannel('readers.changed')).toBe('tapdesk:event:readers.changed');
   });
 

@@ -3,6 +3,8 @@
  */
 import type { AppInfo, ChainSettingsRequest } from '../../preload/contract.ts';
 import { ApprovalBroker } from './approvals/broker.ts';
+import { keycardPairings } from './keycard/app-pairings.ts';
+import { KeycardWalletService } from './keycard/new-wallet-service.ts';
 import { deferredDemoWalletCard } from './demo/demo-card.ts';
 import { type ChainSettingsView, type ChainsConfig, DEFAULT_CHAINS, applySettings, settingsView } from './chains-config.ts';
 import { ReaderService, type ReaderServiceOptions } from './readers.ts';
@@ -16,6 +18,8 @@ export interface TapdeskCore {
   readonly approvals: ApprovalBroker;
   /** Accounts, balances, sends. */
   readonly wallets: Wallets;
+  /** New wallets made on two Keycards at once (the words shown once in the approval window). */
+  readonly keycard: KeycardWalletService;
   /** The chains and backends in use, and changing them (Settings). */
   chainSettings(): ChainSettingsView;
   setChainSettings(next: ChainSettingsRequest): ChainSettingsView;
@@ -49,6 +53,7 @@ export async function createCore(options: CoreOptions): Promise<TapdeskCore> {
   const saved = options.chains ? null : options.settings?.load();
   if (saved?.problem) notices.push(saved.problem);
   let chains = options.chains ?? (saved?.settings ? applySettings(DEFAULT_CHAINS, saved.settings) : DEFAULT_CHAINS);
+  const keycard = new KeycardWalletService({ slots: readers, approvals, pairings: keycardPairings });
   return {
     appInfo: () => ({
       name: 'Tapdesk',
@@ -59,12 +64,16 @@ export async function createCore(options: CoreOptions): Promise<TapdeskCore> {
     readers,
     approvals,
     wallets: lazyWallets(readers, approvals, () => chains),
+    keycard,
     chainSettings: () => settingsView(chains),
     setChainSettings: (next) => {
       chains = applySettings(chains, next);
       options.settings?.save(next);
       return settingsView(chains);
     },
-    close: () => readers.close(),
+    close: () => {
+      keycard.discard();
+      return readers.close();
+    },
   };
 }

@@ -25,6 +25,10 @@ function fakeHandlers() {
     'settings.get': vi.fn(async () => settingsSample),
     'settings.set': vi.fn(async () => settingsSample),
     'btc.signPsbt': vi.fn(async () => ({ psbtBase64: '', signedInputs: 0, txid: null, txHex: null, broadcast: false })),
+    'keycard.newWallet': vi.fn(async () => {
+      const card = { instanceUid: '00', keyUid: '11', publicKey: '04' };
+      return { keyUid: '11', checkPath: "m/44'/60'/0'/0/0", publicKey: '04', cards: { first: card, backup: card }, mnemonicShown: true };
+    }),
   } satisfies HandlerTable;
   return { handlers, appInfo };
 }

@@ -35,7 +35,17 @@ export function toBridgeError(error: unknown): BridgeError {
     const fromCard = error.code === 'SIGNATURE_INVALID' || error.code === 'ADDRESS_MISMATCH' || error.code === 'SCHNORR_UNSUPPORTED';
     return new BridgeError(fromCard ? 'CARD_ERROR' : 'INVALID_INPUT', error.message);
   }
-  if (isBackupError(error)) return new BridgeError('CARD_ERROR', error.message);
+  if (isBackupError(error)) {
+    // The flow's own decisions: its sentence without the (code=..., ...) tail, and what to do about it.
+    const message = error.message.replace(/ \(code=[\s\S]*\)$/, '');
+    const hints: Partial<Record<typeof error.code, string>> = {
+      WRONG_CARD: 'Put the right card on that reader (each card is recognised by its instance UID), or use one reader and swap when asked.',
+      TARGET_SEEDED: 'Use a card without a wallet, or tick "replace a wallet already on a card" only if that wallet is backed up elsewhere.',
+      VERIFY_FAILED: 'The two cards do not hold the same wallet: do not rely on either; start again.',
+      CARD_NOT_SET_UP: 'Set the card up first: tapdesk keycard init --reader NAME.',
+    };
+    return new BridgeError('CARD_ERROR', message, hints[error.code]);
+  }
   if (error instanceof CardNotUnlockedError) return new BridgeError('CARD_LOCKED', error.message, 'Unlock the card on the Accounts screen first.');
   if (isChainError(error)) return new BridgeError(error.code === 'INVALID_ARGUMENT' ? 'INVALID_INPUT' : 'BACKEND_ERROR', error.message);
   // Unknown failures are not described to the renderer beyond a generic message (no stack, no paths).

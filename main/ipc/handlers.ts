@@ -35,6 +35,7 @@ export function createHandlers(core: TapdeskCore): HandlerTable {
     'eth.signTransaction': ({ reader, tx, broadcast }) => core.wallets.signRawTransaction(reader, tx, broadcast),
     'settings.get': async () => core.chainSettings(),
     'settings.set': async (settings) => core.setChainSettings(settings),
+    'keycard.newWallet': (request) => core.keycard.newWallet(request),
   };
 }
 
