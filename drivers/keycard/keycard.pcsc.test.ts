@@ -11,9 +11,9 @@ import { HDKey } from '@scure/bip32';
 import { mnemonicToSeedSync } from '@scure/bip39';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { attestOnReader } from '../../main/core/attestation.ts';
-import { ReaderService } from '../../main/core/readers.ts';
-import { ensurePcscd, insertVirtualCard } from '../virtual/pcscd-harness.ts';
-import { VPCD_READER_NAMES, type VpcdCard } from '../virtual/vpcd.ts';
+import type { ReaderService } from '../../main/core/readers.ts';
+import { type VpcdReaders, startVpcdReaders } from '../../main/core/test-support/vpcd-readers.ts';
+import { VPCD_READER_NAMES } from '../virtual/vpcd.ts';
 import { DEFAULT_PAIRING_PASSWORD, KeycardClient, pairingSecretFromPassword } from './client.ts';
 import { isKeycardError } from './errors.ts';
 import { KeycardEmulator, TEST_CA_PRIVATE_KEY, caPublicKey, makeIdentCertificate, seededRandom } from './emulator/index.ts';
@@ -30,13 +30,10 @@ function factoryCard(label: string, caPrivateKey: Uint8Array = TEST_CA_PRIVATE_K
 }
 
 describe('Keycard through pcscd + vpcd', () => {
+  let vpcd: VpcdReaders;
   let readers: ReaderService;
-  let inserted: VpcdCard | null = null;
 
-  const insert = async (card: KeycardEmulator) => {
-    inserted = await insertVirtualCard(card, 0);
-    await readers.waitFor((s) => s.readers.find((r) => r.name === READER)?.card?.status === 'identified', 10_000);
-  };
+  const insert = (card: KeycardEmulator) => vpcd.insert(READER, card);
   const session = <T>(work: (client: KeycardClient) => Promise<T>) =>
     readers.withSession(READER, (s) => work(new KeycardClient({ send: (command) => s.send(command) })));
   const errorOf = async (promise: Promise<unknown>) => {
@@ -56,22 +53,17 @@ describe('Keycard through pcscd + vpcd', () => {
   };
 
   beforeAll(async () => {
-    const pcscd = await ensurePcscd();
-    if (!pcscd.running) throw new Error(`pcscd is needed: ${pcscd.problem}`);
-    readers = new ReaderService({ demo: 'off' });
-    await readers.start();
-    await readers.waitFor((s) => s.readers.length >= 2, 5000);
+    vpcd = await startVpcdReaders();
+    readers = vpcd.readers;
   });
 
   afterEach(async (context) => {
     if (context.task.result?.state === 'fail') console.error(readers.apduLog.list().slice(-6).map((e) => `${e.direction} ${e.name ?? ''} ${e.text.slice(0, 80)}`).join('\n'));
-    await inserted?.remove();
-    inserted = null;
-    await readers.waitFor((s) => s.readers.find((r) => r.name === READER)?.card === null, 5000);
+    await vpcd.removeAll();
   });
 
   afterAll(async () => {
-    await readers?.close();
+    await vpcd?.close();
   });
 
   it('is identified as a Keycard in factory state, then initialised with its instance UID', async () => {
@@ -149,8 +141,7 @@ describe('Keycard through pcscd + vpcd', () => {
     expect(asTest.report.verdict).toBe('test');
     const plain = await attestOnReader(readers, { reader: READER });
     expect(plain.report.verdict).toBe('not-genuine');
-    await inserted?.remove();
-    await readers.waitFor((s) => s.readers.find((r) => r.name === READER)?.card === null, 5000);
+    await vpcd.remove(READER);
     await insert(factoryCard('pcsc ident foreign', sha256(new TextEncoder().encode('someone else CA'))));
     const foreign = await attestOnReader(readers, { reader: READER, extraKeycardCaKeys: [testCa] });
     expect(foreign.report.verdict).toBe('not-genuine');

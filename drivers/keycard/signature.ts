@@ -29,7 +29,8 @@ function readInteger(der: Uint8Array, offset: number): { value: bigint; next: nu
   return { value, next: start + length };
 }
 
-function to32(value: bigint): Uint8Array {
+/** A scalar below n as 32 big-endian bytes. */
+export function to32(value: bigint): Uint8Array {
   const out = new Uint8Array(32);
   let v = value;
   for (let i = 31; i >= 0; i--) {

@@ -7,7 +7,7 @@
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { bytesEqual } from './bytes.ts';
 import { KeycardError, keycardBadResponse } from './errors.ts';
-import { parseCardDerSignature } from './signature.ts';
+import { parseCardDerSignature, to32 } from './signature.ts';
 
 export interface KeycardSignature {
   /** 65-byte uncompressed key the card signed with. */
@@ -21,16 +21,6 @@ export interface KeycardSignature {
 }
 
 const N = secp256k1.Point.CURVE().n;
-
-function to32(value: bigint): Uint8Array {
-  const out = new Uint8Array(32);
-  let v = value;
-  for (let i = 31; i >= 0; i--) {
-    out[i] = Number(v & 0xffn);
-    v >>= 8n;
-  }
-  return out;
-}
 
 /** The recovery id of a low-S compact signature for `publicKey` (65 bytes); null when none recovers it. */
 export function recoveryIdFor(compact: Uint8Array, digest: Uint8Array, publicKey: Uint8Array): number | null {

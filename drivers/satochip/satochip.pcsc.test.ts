@@ -10,9 +10,8 @@ import { HDKey } from '@scure/bip32';
 import { mnemonicToSeedSync } from '@scure/bip39';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { attestOnReader } from '../../main/core/attestation.ts';
-import { ReaderService } from '../../main/core/readers.ts';
-import { ensurePcscd, insertVirtualCard } from '../virtual/pcscd-harness.ts';
-import type { VpcdCard } from '../virtual/vpcd.ts';
+import type { ReaderService } from '../../main/core/readers.ts';
+import { type VpcdReaders, startVpcdReaders } from '../../main/core/test-support/vpcd-readers.ts';
 import { VPCD_READER_NAMES } from '../virtual/vpcd.ts';
 import { SatochipClient } from './client.ts';
 import { isSatochipError } from './errors.ts';
@@ -24,13 +23,10 @@ const PIN = '123456';
 const PUK = '11223344';
 
 describe('Satochip through pcscd + vpcd', () => {
+  let vpcd: VpcdReaders;
   let readers: ReaderService;
-  let inserted: VpcdCard | null = null;
 
-  const insert = async (card: SatochipEmulator) => {
-    inserted = await insertVirtualCard(card, 0);
-    await readers.waitFor((s) => s.readers.find((r) => r.name === READER)?.card?.status === 'identified', 10_000);
-  };
+  const insert = (card: SatochipEmulator) => vpcd.insert(READER, card);
   const session = <T>(work: (client: SatochipClient) => Promise<T>) =>
     readers.withSession(READER, (s) => work(new SatochipClient({ send: (command) => s.send(command) })));
   const codeOf = async (promise: Promise<unknown>) => {
@@ -46,23 +42,17 @@ describe('Satochip through pcscd + vpcd', () => {
     })();
 
   beforeAll(async () => {
-    const pcscd = await ensurePcscd();
-    if (!pcscd.running) throw new Error(`pcscd is needed: ${pcscd.problem}`);
-    readers = new ReaderService({ demo: 'off' });
-    await readers.start();
-    await readers.waitFor((s) => s.readers.length >= 2, 5000);
+    vpcd = await startVpcdReaders();
+    readers = vpcd.readers;
   });
 
   afterEach(async (context) => {
     if (context.task.result?.state === 'fail') console.error(readers.apduLog.list().slice(-6).map((e) => `${e.direction} ${e.name ?? ''} ${e.text.slice(0, 80)}`).join('\n'));
-    await inserted?.remove();
-    inserted = null;
-    // Let pcscd see the card leave before the next one comes (vpcd is polled).
-    await readers.waitFor((s) => s.readers.find((r) => r.name === READER)?.card === null, 5000);
+    await vpcd.removeAll();
   });
 
   afterAll(async () => {
-    await readers?.close();
+    await vpcd?.close();
   });
 
   it('is identified as a Satochip by the reader service', async () => {

@@ -11,9 +11,9 @@ import { isDriverError } from '../../../drivers/errors.ts';
 import type { SeedkeeperEmulator } from '../../../drivers/satochip/emulator/index.ts';
 import { SECRET_TYPE } from '../../../drivers/satochip/seedkeeper/secrets.ts';
 import type { CardEmulator } from '../../../drivers/virtual/emulator.ts';
-import { ensurePcscd, insertVirtualCard } from '../../../drivers/virtual/pcscd-harness.ts';
-import { VPCD_READER_NAMES, type VpcdCard } from '../../../drivers/virtual/vpcd.ts';
-import { ReaderService } from '../readers.ts';
+import { VPCD_READER_NAMES } from '../../../drivers/virtual/vpcd.ts';
+import type { ReaderService } from '../readers.ts';
+import { type VpcdReaders, startVpcdReaders } from '../test-support/vpcd-readers.ts';
 import { type CardPrompt, CardOpener } from './card-opener.ts';
 import { type RestoreRole, SatochipRestore, VERIFY_PATH } from './satochip-restore.ts';
 import { type BackupRole, SeedkeeperBackup, newBackupState, readerCardAccess } from './seedkeeper-backup.ts';
@@ -33,19 +33,10 @@ async function secretsOf(card: SeedkeeperEmulator, pin: string) {
 }
 
 describe('card-to-card flows through pcscd + vpcd', () => {
+  let vpcd: VpcdReaders;
   let readers: ReaderService;
-  const inserted = new Map<string, VpcdCard>();
-
-  const insert = async (reader: string, card: CardEmulator) => {
-    inserted.set(reader, await insertVirtualCard(card, reader === R0 ? 0 : 1));
-    await readers.waitFor((s) => s.readers.find((r) => r.name === reader)?.card?.status === 'identified', 10_000);
-  };
-  const remove = async (reader: string) => {
-    await inserted.get(reader)?.remove();
-    inserted.delete(reader);
-    // Let pcscd see the card leave before another comes (vpcd is polled).
-    await readers.waitFor((s) => s.readers.find((r) => r.name === reader)?.card === null, 10_000);
-  };
+  const insert = (reader: string, card: CardEmulator) => vpcd.insert(reader, card);
+  const remove = (reader: string) => vpcd.remove(reader);
   /** A card that is pulled out of its vpcd reader right after processing the `armed`-th APDU from arming. */
   const pullable = (card: CardEmulator, reader: string) => {
     let left = -1;
@@ -57,7 +48,7 @@ describe('card-to-card flows through pcscd + vpcd', () => {
         const response = await card.process(apdu);
         if (left > 0 && --left === 0) {
           wrapper.pulled = true;
-          void inserted.get(reader)?.remove(); // the answer never reaches the host
+          vpcd.yank(reader); // the answer never reaches the host
         }
         return response;
       },
@@ -69,19 +60,14 @@ describe('card-to-card flows through pcscd + vpcd', () => {
   };
 
   beforeAll(async () => {
-    const pcscd = await ensurePcscd();
-    if (!pcscd.running) throw new Error(`pcscd is needed: ${pcscd.problem}`);
-    readers = new ReaderService({ demo: 'off' });
-    await readers.start();
-    await readers.waitFor((s) => s.readers.length >= 2, 5000);
+    vpcd = await startVpcdReaders();
+    readers = vpcd.readers;
   });
 
-  afterEach(async () => {
-    for (const reader of [...inserted.keys()]) await remove(reader);
-  });
+  afterEach(() => vpcd.removeAll());
 
   afterAll(async () => {
-    await readers?.close();
+    await vpcd?.close();
   });
 
   const backupOpener = (roles: Record<BackupRole, string>, onPrompt?: (p: CardPrompt) => void) =>
@@ -121,7 +107,7 @@ describe('card-to-card flows through pcscd + vpcd', () => {
     const person = (p: CardPrompt) => {
       prompts.push(`${p.kind}:${p.role}`);
       if (p.kind === 'remove') moving = moving.then(() => remove(R0));
-      if (p.kind === 'present') moving = moving.then(async () => (inserted.has(R0) ? undefined : insert(R0, cards[p.role]!)));
+      if (p.kind === 'present') moving = moving.then(async () => (vpcd.has(R0) ? undefined : insert(R0, cards[p.role]!)));
     };
     const state = await new SeedkeeperBackup(readerCardAccess(backupOpener({ master: R0, backup: R0 }, person))).run();
     expect(state.step).toBe('done');

@@ -4,48 +4,26 @@
  * told (and first presenting the wrong card); a card pulled in the middle of the flow, then resumed.
  * Both cards' keys are compared with an independent BIP32 derivation of the words shown.
  */
-import { secp256k1 } from '@noble/curves/secp256k1.js';
-import { HDKey } from '@scure/bip32';
-import { mnemonicToSeedSync } from '@scure/bip39';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isDriverError } from '../../../drivers/errors.ts';
-import { KeycardEmulator, seededRandom } from '../../../drivers/keycard/emulator/index.ts';
-import { DEMO_KEYCARD_PAIRING_SECRET } from '../../../drivers/keycard/emulator/demo.ts';
 import type { CardEmulator } from '../../../drivers/virtual/emulator.ts';
-import { ensurePcscd, insertVirtualCard } from '../../../drivers/virtual/pcscd-harness.ts';
-import { VPCD_READER_NAMES, type VpcdCard } from '../../../drivers/virtual/vpcd.ts';
+import { VPCD_READER_NAMES } from '../../../drivers/virtual/vpcd.ts';
 import { MemoryPairingStore } from '../keycard/pairings.ts';
-import { ReaderService } from '../readers.ts';
+import type { ReaderService } from '../readers.ts';
+import { type VpcdReaders, startVpcdReaders } from '../test-support/vpcd-readers.ts';
 import type { CardPrompt } from './card-presence.ts';
-import { KeycardNewWallet, NEW_WALLET_CHECK_PATH, type NewWalletRole } from './keycard-new-wallet.ts';
+import { blankKeycard, checkKeyOf as keyOf } from './test-support/keycards.ts';
+import { KeycardNewWallet, type NewWalletRole } from './keycard-new-wallet.ts';
 
 const [R0, R1] = VPCD_READER_NAMES;
 const PINS: Record<NewWalletRole, string> = { first: '111222', backup: '333444' };
 
-function blankKeycard(label: string, pin: string): KeycardEmulator {
-  const card = new KeycardEmulator({ random: seededRandom(label) });
-  card.keycard.personalise({ pin, puk: '123123123123', pairingSecret: DEMO_KEYCARD_PAIRING_SECRET, duressPin: '909090' });
-  return card;
-}
-
-function keyOf(words: readonly string[]): string {
-  const node = HDKey.fromMasterSeed(mnemonicToSeedSync(words.join(' '))).derive(NEW_WALLET_CHECK_PATH);
-  return Buffer.from(secp256k1.Point.fromBytes(node.publicKey!).toBytes(false)).toString('hex');
-}
 
 describe('Keycard new wallet on two cards through pcscd + vpcd', () => {
+  let vpcd: VpcdReaders;
   let readers: ReaderService;
-  const inserted = new Map<string, VpcdCard>();
-
-  const insert = async (reader: string, card: CardEmulator) => {
-    inserted.set(reader, await insertVirtualCard(card, reader === R0 ? 0 : 1));
-    await readers.waitFor((s) => s.readers.find((r) => r.name === reader)?.card?.status === 'identified', 10_000);
-  };
-  const remove = async (reader: string) => {
-    await inserted.get(reader)?.remove();
-    inserted.delete(reader);
-    await readers.waitFor((s) => s.readers.find((r) => r.name === reader)?.card === null, 10_000);
-  };
+  const insert = (reader: string, card: CardEmulator) => vpcd.insert(reader, card);
+  const remove = (reader: string) => vpcd.remove(reader);
   const flow = (roles: Record<NewWalletRole, string>, shown: string[][], onPrompt?: (p: CardPrompt) => void) =>
     new KeycardNewWallet({
       slots: readers,
@@ -58,19 +36,14 @@ describe('Keycard new wallet on two cards through pcscd + vpcd', () => {
     });
 
   beforeAll(async () => {
-    const pcscd = await ensurePcscd();
-    if (!pcscd.running) throw new Error(`pcscd is needed: ${pcscd.problem}`);
-    readers = new ReaderService({ demo: 'off' });
-    await readers.start();
-    await readers.waitFor((s) => s.readers.length >= 2, 5000);
+    vpcd = await startVpcdReaders();
+    readers = vpcd.readers;
   });
 
-  afterEach(async () => {
-    for (const reader of [...inserted.keys()]) await remove(reader);
-  });
+  afterEach(() => vpcd.removeAll());
 
   afterAll(async () => {
-    await readers?.close();
+    await vpcd?.close();
   });
 
   it('two readers: both cards derive the wallet of the words shown', { timeout: 60_000 }, async () => {
@@ -97,7 +70,7 @@ describe('Keycard new wallet on two cards through pcscd + vpcd', () => {
       if (p.kind === 'remove') moving = moving.then(() => remove(R0));
       if (p.kind === 'present') {
         moving = moving.then(async () => {
-          if (inserted.has(R0)) return;
+          if (vpcd.has(R0)) return;
           // Once, the person puts the first card back instead of the backup.
           const card = p.role === 'backup' && mistake ? cards.first : cards[p.role as NewWalletRole];
           if (p.role === 'backup') mistake = false;
@@ -124,7 +97,7 @@ describe('Keycard new wallet on two cards through pcscd + vpcd', () => {
         const response = await backupCard.process(apdu);
         if (left > 0 && --left === 0) {
           pulled = true;
-          void inserted.get(R1)?.remove(); // the answer never reaches the host
+          vpcd.yank(R1); // the answer never reaches the host
         }
         return response;
       },

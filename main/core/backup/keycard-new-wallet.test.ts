@@ -5,34 +5,23 @@
  * flow then resumed. The cards' key is checked against an independent BIP32 derivation of the
  * words shown to the person.
  */
-import { HDKey } from '@scure/bip32';
-import { mnemonicToSeedSync } from '@scure/bip39';
-import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { describe, expect, it } from 'vitest';
 import { isDriverError } from '../../../drivers/errors.ts';
 import { isKeycardError } from '../../../drivers/keycard/errors.ts';
 import { KeycardEmulator, seededRandom } from '../../../drivers/keycard/emulator/index.ts';
-import { DEMO_KEYCARD_PAIRING_SECRET, demoKeycard } from '../../../drivers/keycard/emulator/demo.ts';
+import { demoKeycard } from '../../../drivers/keycard/emulator/demo.ts';
 import { MemoryPairingStore } from '../keycard/pairings.ts';
 import { isBackupError } from './errors.ts';
-import { KeycardNewWallet, NEW_WALLET_CHECK_PATH, type KeycardNewWalletOptions } from './keycard-new-wallet.ts';
+import { KeycardNewWallet, type KeycardNewWalletOptions } from './keycard-new-wallet.ts';
 import { personAt } from './test-support/cards.ts';
+import { blankKeycard as blank, checkKeyOf as keyOf } from './test-support/keycards.ts';
 import { InProcessSlots } from './test-support/in-process-slots.ts';
 
 const PIN = '111111';
 const BACKUP_PIN = '222222';
+const blankKeycard = (label: string, pin = PIN) => blank(label, pin);
 
 /** An initialised Keycard with no key (PIN, PUK, default pairing secret). */
-function blankKeycard(label: string, pin = PIN): KeycardEmulator {
-  const card = new KeycardEmulator({ random: seededRandom(label) });
-  card.keycard.personalise({ pin, puk: '123123123123', pairingSecret: DEMO_KEYCARD_PAIRING_SECRET, duressPin: '909090' });
-  return card;
-}
-
-function keyOf(words: readonly string[]): string {
-  const node = HDKey.fromMasterSeed(mnemonicToSeedSync(words.join(' '))).derive(NEW_WALLET_CHECK_PATH);
-  return Buffer.from(secp256k1.Point.fromBytes(node.publicKey!).toBytes(false)).toString('hex');
-}
 
 function flow(slots: InProcessSlots, overrides: Partial<KeycardNewWalletOptions> & { shown: string[][] }): KeycardNewWallet {
   return new KeycardNewWallet({

@@ -1,0 +1,56 @@
+/**
+ * Test support for the pcsc tier: the app's ReaderService over the real pcscd (started if needed,
+ * root only), with emulated cards put into and taken out of the two vpcd readers, waiting each
+ * time until the service has seen the change (vpcd is polled: a card swapped faster than that can
+ * leave a stale connection).
+ */
+import type { CardEmulator } from '../../../drivers/virtual/emulator.ts';
+import { ensurePcscd, insertVirtualCard } from '../../../drivers/virtual/pcscd-harness.ts';
+import { VPCD_READER_NAMES, type VpcdCard } from '../../../drivers/virtual/vpcd.ts';
+import { ReaderService } from '../readers.ts';
+
+export interface VpcdReaders {
+  readonly readers: ReaderService;
+  /** Puts `card` into `reader` (one of VPCD_READER_NAMES) and waits until it is identified. */
+  insert(reader: string, card: CardEmulator): Promise<void>;
+  /** Takes the card out of `reader` and waits until the service sees the reader empty. */
+  remove(reader: string): Promise<void>;
+  /** The card is gone at once (mid-command pulls): no wait. */
+  yank(reader: string): void;
+  has(reader: string): boolean;
+  removeAll(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startVpcdReaders(): Promise<VpcdReaders> {
+  const pcscd = await ensurePcscd();
+  if (!pcscd.running) throw new Error(`pcscd is needed: ${pcscd.problem}`);
+  const readers = new ReaderService({ demo: 'off' });
+  await readers.start();
+  await readers.waitFor((s) => s.readers.length >= 2, 5000);
+  const inserted = new Map<string, VpcdCard>();
+  const cardOn = (reader: string) => readers.snapshot().readers.find((r) => r.name === reader)?.card;
+  const remove = async (reader: string) => {
+    await inserted.get(reader)?.remove();
+    inserted.delete(reader);
+    await readers.waitFor(() => cardOn(reader) === null, 10_000);
+  };
+  return {
+    readers,
+    async insert(reader, card) {
+      const slot = VPCD_READER_NAMES.indexOf(reader as (typeof VPCD_READER_NAMES)[number]);
+      if (slot !== 0 && slot !== 1) throw new Error(`not a vpcd reader: ${reader}`);
+      inserted.set(reader, await insertVirtualCard(card, slot));
+      await readers.waitFor(() => cardOn(reader)?.status === 'identified', 10_000);
+    },
+    remove,
+    yank(reader) {
+      void inserted.get(reader)?.remove();
+    },
+    has: (reader) => inserted.has(reader),
+    async removeAll() {
+      for (const reader of [...inserted.keys()]) await remove(reader);
+    },
+    close: () => readers.close(),
+  };
+}
