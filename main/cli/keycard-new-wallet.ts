@@ -51,7 +51,8 @@ function showWords(io: CliIo, words: readonly string[]): void {
   io.err('With them anyone can take this wallet; without them (and without both cards) it is lost. Never type them into a computer or phone.');
   io.err('');
   for (let row = 0; row < words.length; row += 4) {
-    io.err(`  ${words.slice(row, row + 4).map((word, i) => `${String(row + i + 1).padStart(2)}. ${word.padEnd(width)}`).join('   ')}`);
+    const cells = words.slice(row, row + 4).map((word, i) => `${String(row + i + 1).padStart(2)}. ${word.padEnd(width)}`);
+    io.err(`  ${cells.join('   ')}`.trimEnd());
   }
   io.err('');
 }
