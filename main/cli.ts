@@ -34,6 +34,7 @@
  * way to get a PIN; nothing was sent to a card); 3 PC/SC not usable; 4 attest: a test card (chains
  * only to --trust-root, or a Keycard certified only by a --trust-key CA); 5 attest: NOT genuine.
  */
+import { deferredDemoWalletCard } from './core/demo/demo-card.ts';
 import { parseArgs } from 'node:util';
 import type { ReadersSnapshot } from '../preload/contract.ts';
 import { ReaderService } from './core/readers.ts';
@@ -122,7 +123,8 @@ export async function runCli(argv: readonly string[], io: CliIo, service?: CliRe
     }
     return reportError(error, io);
   }
-  const readers = service ?? new ReaderService({ demo: values.demo ? 'on' : 'off' });
+  // --demo: the app's demo reader with the demo Satochip (PIN and seed public, never real funds).
+  const readers = service ?? new ReaderService(values.demo ? { demo: 'on', demoCard: deferredDemoWalletCard } : { demo: 'off' });
   if (!service) await (readers as ReaderService).start();
   try {
     const snapshot = await settle(readers, Number(values.wait) || 1500);
