@@ -16,13 +16,22 @@ export function readRpcEnvelope(
   answer: RpcAnswer,
   call: { readonly method: string; readonly backend: string; readonly id?: number; readonly who: 'backend' | 'node' },
 ): unknown {
-  const context = { backend: call.backend, call: call.method };
   let envelope: unknown;
   try {
     envelope = JSON.parse(answer.body);
   } catch {
     envelope = undefined;
   }
+  return readParsedEnvelope(envelope, answer, call);
+}
+
+/** readRpcEnvelope for an envelope already parsed (one element of a batch answer). */
+export function readParsedEnvelope(
+  envelope: unknown,
+  answer: RpcAnswer,
+  call: { readonly method: string; readonly backend: string; readonly id?: number; readonly who: 'backend' | 'node' },
+): unknown {
+  const context = { backend: call.backend, call: call.method };
   const errorObject = typeof envelope === 'object' && envelope !== null ? (envelope as { error?: unknown }).error : undefined;
   if (errorObject !== undefined && errorObject !== null) {
     const e = parseShape(context, () => {

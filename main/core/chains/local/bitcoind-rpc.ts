@@ -8,7 +8,7 @@
  * keep-alive connections, so pooled ones would hold `stop` for fetch's 4 s idle timeout.
  */
 import { ChainError } from '../errors.ts';
-import { readRpcEnvelope } from '../json-rpc.ts';
+import { readParsedEnvelope, readRpcEnvelope } from '../json-rpc.ts';
 import { httpExchange, parseEndpoint, type CallOptions, type Endpoint } from '../http.ts';
 
 export interface BitcoindRpcOptions {
@@ -50,6 +50,45 @@ export class BitcoindRpc {
     await this.slots.take();
     try {
       return await this.callNow<T>(method, params, options);
+    } finally {
+      this.slots.give();
+    }
+  }
+
+  /**
+   * Several calls in one HTTP request (a JSON-RPC batch: the node runs them in order and answers an
+   * array). Each result is read like a single call's; the first error is thrown.
+   */
+  async batch(calls: readonly { readonly method: string; readonly params?: readonly unknown[] }[], options?: CallOptions): Promise<unknown[]> {
+    await this.slots.take();
+    try {
+      const first = this.nextId;
+      this.nextId += calls.length;
+      const url = this.wallet === undefined ? this.endpoint.url : `${this.endpoint.url}/wallet/${encodeURIComponent(this.wallet)}`;
+      const name = calls.map((c) => c.method).join('+');
+      const answer = await httpExchange(
+        url,
+        {
+          method: 'POST',
+          headers: { ...this.endpoint.headers, 'content-type': 'text/plain', connection: 'close' },
+          body: JSON.stringify(calls.map((c, i) => ({ jsonrpc: '1.0', id: first + i, method: c.method, params: c.params ?? [] }))),
+        },
+        { origin: this.endpoint.origin, call: name, timeoutMs: options?.timeoutMs ?? this.timeoutMs },
+        options?.signal,
+      );
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(answer.body);
+      } catch {
+        parsed = undefined;
+      }
+      if (!Array.isArray(parsed) || parsed.length !== calls.length) {
+        // Not a batch answer (an HTTP error, or a node without batches): read it as one envelope for its error.
+        readRpcEnvelope(answer, { method: name, backend: this.endpoint.origin, who: 'node' });
+        throw new ChainError('BAD_BACKEND_RESPONSE', 'the node did not answer the batch with one result per call', { backend: this.endpoint.origin, call: name });
+      }
+      const byId = new Map(parsed.map((item: unknown) => [typeof item === 'object' && item !== null ? (item as { id?: unknown }).id : undefined, item]));
+      return calls.map((c, i) => readParsedEnvelope(byId.get(first + i), answer, { method: c.method, backend: this.endpoint.origin, id: first + i, who: 'node' }));
     } finally {
       this.slots.give();
     }

@@ -255,6 +255,13 @@ export class RegtestIndex {
   }
 
   private async syncNow(): Promise<void> {
+    // The common case in one round trip: tip, mempool and tip again in one batch (the node runs
+    // them in order); the same tip before and after, and ours, means the mempool read is current.
+    const [best, mempool, bestAfter] = await this.rpc.batch([{ method: 'getbestblockhash' }, { method: 'getrawmempool', params: [true] }, { method: 'getbestblockhash' }]);
+    if (best === this.tipHash && bestAfter === best) {
+      await this.syncMempool(obj(mempool, 'getrawmempool'));
+      return;
+    }
     for (let attempt = 0; attempt < 3; attempt++) {
       const best = await this.rpc.call<string>('getbestblockhash');
       if (best !== this.tipHash) await this.syncBlocks();
