@@ -14,6 +14,17 @@ import { approvalChannel } from '../preload/approval-expose.ts';
 import { eventChannel, methodChannel } from '../preload/expose.ts';
 import { createCore, type TapdeskCore } from './core/app-core.ts';
 import { demoChains } from './core/chains-config.ts';
+import { type DemoCardFamily, demoCardFamily } from './core/demo/demo-card.ts';
+
+/** TAPDESK_DEMO_CARD=keycard puts a Keycard in the demo reader; a bad value is said and ignored. */
+function demoCardFromEnv(): DemoCardFamily {
+  try {
+    return demoCardFamily(process.env.TAPDESK_DEMO_CARD);
+  } catch (error) {
+    console.error(`TAPDESK_DEMO_CARD: ${(error as Error).message}; using the demo Satochip`);
+    return 'satochip';
+  }
+}
 import { isExplorerUrl } from './core/explorers.ts';
 import { SettingsStore } from './core/settings-store.ts';
 import { createHandlers } from './ipc/handlers.ts';
@@ -217,7 +228,7 @@ async function start(): Promise<void> {
   lockDownSession();
   // Demo chains from `npm start` (scripts/chains.mjs), else the public networks.
   const { TAPDESK_ETH_RPC: ethRpc, TAPDESK_ESPLORA: esplora, TAPDESK_ETH_CHAIN_ID: chainId } = process.env;
-  core = await createCore({ mode: 'electron', settings: new SettingsStore(), ...(ethRpc && esplora ? { chains: demoChains(ethRpc, esplora, Number(chainId ?? 31337)) } : {}) });
+  core = await createCore({ mode: 'electron', settings: new SettingsStore(), demoCardFamily: demoCardFromEnv(), ...(ethRpc && esplora ? { chains: demoChains(ethRpc, esplora, Number(chainId ?? 31337)) } : {}) });
   registerIpc(core);
   registerApprovals(core);
   const offReaders = core.readers.onChange(sendReadersChanged);

@@ -1,6 +1,7 @@
 /**
  * Entry point of browser mode (`npm start` where Electron is missing, or `npm start -- --browser`).
- * Flags: --port N, --no-open, --demo auto|on|off, --no-pcsc, --reason TEXT (why browser mode).
+ * Flags: --port N, --no-open, --demo auto|on|off, --demo-card satochip|keycard (or TAPDESK_DEMO_CARD), --no-pcsc,
+ * --reason TEXT (why browser mode).
  * Prints the address to open and, for test harnesses, one line `TAPDESK_READY {json}`.
  */
 import { spawn } from 'node:child_process';
@@ -10,6 +11,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createCore } from './core/app-core.ts';
 import { demoChains } from './core/chains-config.ts';
+import { type DemoCardFamily, demoCardFamily } from './core/demo/demo-card.ts';
 import { SettingsStore } from './core/settings-store.ts';
 import type { DemoPolicy } from './core/readers.ts';
 import { chromiumAppArgs, electronStatus, findChromium, projectRoot } from './runtime.ts';
@@ -21,6 +23,7 @@ const { values } = parseArgs({
     port: { type: 'string' },
     'no-open': { type: 'boolean', default: false },
     demo: { type: 'string', default: 'auto' },
+    'demo-card': { type: 'string' },
     'no-pcsc': { type: 'boolean', default: false },
     reason: { type: 'string' },
     // Local demo chains (scripts/chains.mjs prints these); without them, the public networks.
@@ -37,12 +40,20 @@ if (!['auto', 'on', 'off'].includes(demo)) {
   process.exit(2);
 }
 
+let demoCard: DemoCardFamily;
+try {
+  demoCard = demoCardFamily(values['demo-card'] ?? process.env.TAPDESK_DEMO_CARD);
+} catch (error) {
+  console.error(`--demo-card: ${(error as Error).message}`);
+  process.exit(2);
+}
+
 const electron = electronStatus();
 const reason = values.reason ?? (electron.available ? 'started with --browser' : `${electron.reason}: running in browser mode`);
 const ethRpc = values['eth-rpc'] ?? process.env.TAPDESK_ETH_RPC;
 const esplora = values.esplora ?? process.env.TAPDESK_ESPLORA;
 const chains = ethRpc && esplora ? demoChains(ethRpc, esplora, Number(values['eth-chain-id'] ?? process.env.TAPDESK_ETH_CHAIN_ID ?? 31337)) : undefined;
-const core = await createCore({ mode: 'browser', notices: [reason], demo, pcsc: !values['no-pcsc'], settings: new SettingsStore(), ...(chains ? { chains } : {}) });
+const core = await createCore({ mode: 'browser', notices: [reason], demo, demoCardFamily: demoCard, pcsc: !values['no-pcsc'], settings: new SettingsStore(), ...(chains ? { chains } : {}) });
 const root = projectRoot();
 const server = await startWebServer({
   core,

@@ -5,7 +5,7 @@ import type { AppInfo, ChainSettingsRequest } from '../../preload/contract.ts';
 import { ApprovalBroker } from './approvals/broker.ts';
 import { keycardPairings } from './keycard/app-pairings.ts';
 import { KeycardWalletService } from './keycard/new-wallet-service.ts';
-import { deferredDemoWalletCard } from './demo/demo-card.ts';
+import { type DemoCardFamily, demoWalletCard } from './demo/demo-card.ts';
 import { type ChainSettingsView, type ChainsConfig, DEFAULT_CHAINS, applySettings, settingsView } from './chains-config.ts';
 import { ReaderService, type ReaderServiceOptions } from './readers.ts';
 import type { SettingsStore } from './settings-store.ts';
@@ -35,15 +35,17 @@ export interface CoreOptions extends ReaderServiceOptions {
   readonly chains?: ChainsConfig;
   /** Where the Networks settings are kept across restarts (none: not kept). */
   readonly settings?: SettingsStore;
+  /** Which card the demo reader holds (default the Satochip). */
+  readonly demoCardFamily?: DemoCardFamily;
 }
 
 export const APP_VERSION = '0.1.0';
 
 export async function createCore(options: CoreOptions): Promise<TapdeskCore> {
-  // The demo reader holds an emulated Satochip, set up and seeded (demo-card.ts), unless told otherwise.
+  // The demo reader holds an emulated Satochip (or Keycard), set up and seeded (demo-card.ts), unless told otherwise.
   let demoCard = options.demoCard;
   if (!demoCard && options.demo !== 'off') {
-    const card = deferredDemoWalletCard(); // set up in the background: start does not wait for it
+    const card = demoWalletCard(options.demoCardFamily ?? 'satochip'); // a Satochip sets up in the background: start does not wait for it
     demoCard = () => card;
   }
   const readers = new ReaderService({ ...options, ...(demoCard ? { demoCard } : {}) });

@@ -9,6 +9,7 @@ import { SatochipClient } from '../../../drivers/satochip/client.ts';
 import { SIMULATOR_ATR, type SatochipEmulator, demoSatochip } from '../../../drivers/satochip/emulator/index.ts';
 import type { CardEmulator } from '../../../drivers/virtual/emulator.ts';
 import { InProcessChannel } from '../../../drivers/virtual/in-process.ts';
+import { DEMO_KEYCARD_PIN, demoKeycard } from '../../../drivers/keycard/emulator/demo.ts';
 
 /** Shown next to the demo card: the PIN the approval window asks for. */
 export const DEMO_PIN = '1234';
@@ -44,4 +45,25 @@ export function deferredDemoWalletCard(): CardEmulator {
     process: async (apdu) => (await ready).process(apdu),
     reset: () => void ready.then((card) => card.reset()),
   };
+}
+
+/** Which card the demo reader holds: the Satochip (default) or a Status Keycard. */
+export type DemoCardFamily = 'satochip' | 'keycard';
+
+/** The demo card's PIN, by family (a Keycard PIN is always 6 digits). */
+export const DEMO_PINS: Readonly<Record<DemoCardFamily, string>> = { satochip: DEMO_PIN, keycard: DEMO_KEYCARD_PIN };
+
+/**
+ * The demo card of `family`: the Keycard one is an emulated Keycard 3.1, initialised (PIN
+ * DEMO_PINS.keycard, default pairing password, a duress PIN other than the PIN), holding the same
+ * public demo seed, so the demo chains' funding reaches it too; it pairs on first use like a real one.
+ */
+export function demoWalletCard(family: DemoCardFamily): CardEmulator {
+  return family === 'keycard' ? demoKeycard({ label: 'Tapdesk demo Keycard', mnemonic: DEMO_MNEMONIC }) : deferredDemoWalletCard();
+}
+
+export function demoCardFamily(value: string | undefined): DemoCardFamily {
+  if (value === undefined || value === '' || value === 'satochip') return 'satochip';
+  if (value === 'keycard') return 'keycard';
+  throw new RangeError(`the demo card is satochip or keycard (got ${JSON.stringify(value)})`);
 }
