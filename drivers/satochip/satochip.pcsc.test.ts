@@ -46,10 +46,7 @@ describe('Satochip through pcscd + vpcd', () => {
     readers = vpcd.readers;
   });
 
-  afterEach(async (context) => {
-    if (context.task.result?.state === 'fail') console.error(readers.apduLog.list().slice(-6).map((e) => `${e.direction} ${e.name ?? ''} ${e.text.slice(0, 80)}`).join('\n'));
-    await vpcd.removeAll();
-  });
+  afterEach((context) => vpcd.afterTest(context));
 
   afterAll(async () => {
     await vpcd?.close();

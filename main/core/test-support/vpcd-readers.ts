@@ -19,6 +19,8 @@ export interface VpcdReaders {
   yank(reader: string): void;
   has(reader: string): boolean;
   removeAll(): Promise<void>;
+  /** For afterEach: prints the last APDUs when the test failed, then takes every card out. */
+  afterTest(context: { readonly task: { readonly result?: { readonly state?: string } } }): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -49,6 +51,10 @@ export async function startVpcdReaders(): Promise<VpcdReaders> {
     },
     has: (reader) => inserted.has(reader),
     async removeAll() {
+      for (const reader of [...inserted.keys()]) await remove(reader);
+    },
+    async afterTest(context) {
+      if (context.task.result?.state === 'fail') console.error(readers.apduLog.list().slice(-6).map((e) => `${e.direction} ${e.name ?? ''} ${e.text.slice(0, 80)}`).join('\n'));
       for (const reader of [...inserted.keys()]) await remove(reader);
     },
     close: () => readers.close(),
