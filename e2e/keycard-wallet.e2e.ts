@@ -52,8 +52,13 @@ describe('browser mode: new Keycard wallet with a backup card (two vpcd Keycards
   const pageErrors: string[] = [];
   const inserted: VpcdCard[] = [];
 
+  const readerOptions = () => page.getByTestId('keycard-first-reader').locator('option').allTextContents();
+
   async function insertPair(label: string): Promise<{ first: KeycardEmulator; backup: KeycardEmulator }> {
     while (inserted.length) await inserted.pop()!.remove();
+    // The app must have seen the previous cards leave (vpcd is polled) before new ones come: a card
+    // swapped faster than that can leave a stale connection behind.
+    await expect.poll(readerOptions, { timeout: 10_000 }).toEqual([`${READER_0} (no card yet)`, `${READER_1} (no card yet)`]);
     const first = blankKeycard(`${label}-first`, FIRST_PIN);
     const backup = blankKeycard(`${label}-backup`, BACKUP_PIN);
     inserted.push(await insertVirtualCard(first, 0));
@@ -81,7 +86,7 @@ describe('browser mode: new Keycard wallet with a backup card (two vpcd Keycards
 
   /** Fills the form once both readers show a Keycard, and starts. */
   async function fillAndStart(): Promise<void> {
-    await expect.poll(() => page.getByTestId('keycard-first-reader').locator('option').allTextContents(), { timeout: 10_000 }).toEqual([`${READER_0} (Keycard)`, `${READER_1} (Keycard)`]);
+    await expect.poll(readerOptions, { timeout: 10_000 }).toEqual([`${READER_0} (Keycard)`, `${READER_1} (Keycard)`]);
     await page.getByTestId('keycard-first-reader').selectOption(READER_0);
     await page.getByTestId('keycard-backup-reader').selectOption(READER_1);
     expect(await page.getByTestId('keycard-reader-note').textContent()).toMatch(/each card/);
@@ -95,7 +100,12 @@ describe('browser mode: new Keycard wallet with a backup card (two vpcd Keycards
   }
 
   async function openApproval(): Promise<Page> {
-    const approval = await nextApproval(app, approvals++, 20_000);
+    const approval = await nextApproval(app, approvals++, 20_000).catch(async (error: unknown) => {
+      // Say what the screen shows (a card error, a prompt) rather than only that no window came.
+      const screen = await page.getByTestId('keycard-progress').textContent().catch(() => null);
+      const problem = await page.getByTestId('keycard-error').textContent({ timeout: 500 }).catch(() => null);
+      throw new Error(`${(error as Error).message}\nscreen: ${problem ?? ''} ${screen ?? ''}`);
+    });
     expect(approval.kind).toBe('seed-display');
     expect(new URL(approval.url).port).not.toBe(String(app.port)); // its own origin
     const window = await browser.newPage();
