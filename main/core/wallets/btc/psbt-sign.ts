@@ -11,7 +11,7 @@
  * the one verification of each input's signature, signForVerifier leaves it to us), then
  * DER-encoded with the sighash byte. The PSBT gets the signatures only when all of them are good.
  */
-import { ecc } from './ecc.ts';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { Transaction, script as bscript, type Psbt } from 'bitcoinjs-lib';
 import type { CardSigner } from '../signer.ts';
 import type { Bip84Account } from './account.ts';
@@ -146,7 +146,7 @@ export async function signPsbt(psbt: Psbt, account: Bip84Account, signer: CardSi
 export function verifySignature(task: Pick<SigningTask, 'input' | 'path' | 'publicKey' | 'sighash'>, signature: Uint8Array): void {
   let valid = false;
   try {
-    valid = signature.length === 64 && ecc.verify(task.sighash, task.publicKey, signature, true);
+    valid = signature.length === 64 && secp256k1.verify(signature, task.sighash, task.publicKey, { prehash: false, lowS: true, format: 'compact' });
   } catch {
     valid = false;
   }
