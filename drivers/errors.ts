@@ -52,16 +52,33 @@ export const FIX_HINTS: Partial<Record<DriverErrorCode, string>> = {
   CARD_REMOVED: 'Put the card back on the reader and hold it still until the operation finishes.',
 };
 
-export class DriverError extends Error {
-  readonly code: DriverErrorCode;
-  readonly info: DriverErrorInfo;
+/**
+ * The shape every layer's error shares (ethers v6 style): a `code` from the layer's closed union,
+ * named facts in `info` (never a secret), and the message "message (code=X, field=value, ...)".
+ * Each layer subclasses it with its own name, union and info, and narrows with codedErrorGuard.
+ */
+export class CodedError<Code extends string, Info extends object> extends Error {
+  readonly code: Code;
+  readonly info: Info;
+
+  constructor(name: string, code: Code, message: string, info: Info, options?: { cause?: unknown }) {
+    super(formatErrorMessage(code, message, info), options);
+    this.name = name;
+    this.code = code;
+    this.info = info;
+  }
+}
+
+/** `isXError(error, code?)` for a CodedError subclass: that class, and that code when given. */
+export function codedErrorGuard<E extends CodedError<string, object>>(errorClass: abstract new (...args: never[]) => E): (error: unknown, code?: E['code']) => error is E {
+  return (error: unknown, code?: E['code']): error is E => error instanceof errorClass && (code === undefined || error.code === code);
+}
+
+export class DriverError extends CodedError<DriverErrorCode, DriverErrorInfo> {
   readonly hint: string | undefined;
 
   constructor(code: DriverErrorCode, message: string, info: DriverErrorInfo = {}, options?: { cause?: unknown }) {
-    super(formatErrorMessage(code, message, info), options);
-    this.name = 'DriverError';
-    this.code = code;
-    this.info = info;
+    super('DriverError', code, message, info, options);
     this.hint = FIX_HINTS[code];
   }
 }
@@ -74,6 +91,4 @@ export function formatErrorMessage(code: string, message: string, info: object):
   return `${message} (code=${code}${fields.length ? ', ' + fields.join(', ') : ''})`;
 }
 
-export function isDriverError(error: unknown, code?: DriverErrorCode): error is DriverError {
-  return error instanceof DriverError && (code === undefined || error.code === code);
-}
+export const isDriverError = codedErrorGuard(DriverError);

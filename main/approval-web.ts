@@ -10,12 +10,11 @@
  */
 import type http from 'node:http';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { APPROVAL_ID_PREFIX, APPROVAL_TOKEN_PREFIX, APPROVAL_WS_PATH, APPROVAL_WS_PROTOCOL } from '../preload/approval-web-bridge.ts';
 import type { ApprovalBroker } from './core/approvals/broker.ts';
 import { approvalDispatch } from './ipc/approval-handlers.ts';
-import { MAX_MESSAGE_BYTES, hostAllowed, originAllowed, serveStaticFile } from './web.ts';
+import { MAX_MESSAGE_BYTES, closeServers, hostAllowed, listenOnLoopback, originAllowed, serveStaticFile } from './web.ts';
 
 export const APPROVAL_PAGE = 'approval.html';
 
@@ -91,19 +90,10 @@ export async function startApprovalServer(options: { readonly broker: ApprovalBr
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ id: frame.id, envelope }));
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  port = (server.address() as AddressInfo).port;
+  port = await listenOnLoopback(server, options.port ?? 0);
   return {
     port,
     urlFor: (id, token) => `http://127.0.0.1:${port}/${APPROVAL_PAGE}#id=${id}&token=${token}`,
-    close: async () => {
-      for (const ws of sockets) ws.terminate();
-      wss.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: () => closeServers(server, wss, sockets),
   };
 }

@@ -37,6 +37,23 @@ export function browserModeCsp(port: number): string {
   return `default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src ws://127.0.0.1:${port}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
 }
 
+/** Starts `server` on 127.0.0.1 (`port` 0: any free port) and gives the port it got. */
+export async function listenOnLoopback(server: http.Server, port = 0): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  return (server.address() as AddressInfo).port;
+}
+
+/** Ends every socket, the WebSocket server and the HTTP server (keep-alive connections too). */
+export async function closeServers(server: http.Server, wss: WebSocketServer, sockets: Iterable<WebSocket>): Promise<void> {
+  for (const ws of sockets) ws.terminate();
+  wss.close();
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
 export function hostAllowed(host: string | undefined, port: number): boolean {
   return host === `127.0.0.1:${port}`;
 }
@@ -200,11 +217,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     offKeycard();
   };
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  port = (server.address() as AddressInfo).port;
+  port = await listenOnLoopback(server, options.port ?? 0);
 
   return {
     port,
@@ -212,10 +225,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     url: `http://127.0.0.1:${port}/#token=${token}`,
     close: async () => {
       unsubscribe();
-      for (const ws of sockets) ws.terminate();
-      wss.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closeServers(server, wss, sockets);
     },
   };
 }

@@ -7,7 +7,7 @@
  * Transport failures (no card, timeout, card removed) stay DriverError; everything that comes from
  * what the card answered, or from what we refuse to send, is a KeycardError.
  */
-import { formatErrorMessage } from '../errors.ts';
+import { CodedError, codedErrorGuard } from '../errors.ts';
 import { swHex } from '../pcsc/apdu.ts';
 
 export type KeycardErrorCode =
@@ -98,21 +98,13 @@ export interface KeycardErrorInfo {
   readonly pairingIndex?: number;
 }
 
-export class KeycardError extends Error {
-  readonly code: KeycardErrorCode;
-  readonly info: KeycardErrorInfo;
-
+export class KeycardError extends CodedError<KeycardErrorCode, KeycardErrorInfo> {
   constructor(code: KeycardErrorCode, message: string, info: KeycardErrorInfo = {}, options?: { cause?: unknown }) {
-    super(formatErrorMessage(code, message, info), options);
-    this.name = 'KeycardError';
-    this.code = code;
-    this.info = info;
+    super('KeycardError', code, message, info, options);
   }
 }
 
-export function isKeycardError(error: unknown, code?: KeycardErrorCode): error is KeycardError {
-  return error instanceof KeycardError && (code === undefined || error.code === code);
-}
+export const isKeycardError = codedErrorGuard(KeycardError);
 
 /** Section 16: what each status word means (for `info.meaning` and logs). */
 export const KEYCARD_STATUS_WORD_MEANINGS: Readonly<Record<number, string>> = {

@@ -9,10 +9,9 @@ import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { HDKey } from '@scure/bip32';
 import { mnemonicToSeedSync } from '@scure/bip39';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { attestOnReader } from '../../main/core/attestation.ts';
-import type { ReaderService } from '../../main/core/readers.ts';
-import { type VpcdReaders, startVpcdReaders } from '../../main/core/test-support/vpcd-readers.ts';
+import { useVpcdReaders } from '../../main/core/test-support/vpcd-readers.ts';
 import { VPCD_READER_NAMES } from '../virtual/vpcd.ts';
 import { DEFAULT_PAIRING_PASSWORD, KeycardClient, pairingSecretFromPassword } from './client.ts';
 import { isKeycardError } from './errors.ts';
@@ -30,12 +29,11 @@ function factoryCard(label: string, caPrivateKey: Uint8Array = TEST_CA_PRIVATE_K
 }
 
 describe('Keycard through pcscd + vpcd', () => {
-  let vpcd: VpcdReaders;
-  let readers: ReaderService;
+  const vpcd = useVpcdReaders();
 
   const insert = (card: KeycardEmulator) => vpcd.insert(READER, card);
   const session = <T>(work: (client: KeycardClient) => Promise<T>) =>
-    readers.withSession(READER, (s) => work(new KeycardClient({ send: (command) => s.send(command) })));
+    vpcd.readers.withSession(READER, (s) => work(new KeycardClient({ send: (command) => s.send(command) })));
   const errorOf = async (promise: Promise<unknown>) => {
     const error = await promise.then(() => null, (e: unknown) => e);
     return isKeycardError(error) ? { code: error.code, tries: error.info.triesLeft } : { code: String(error) };
@@ -52,20 +50,9 @@ describe('Keycard through pcscd + vpcd', () => {
     return pairing;
   };
 
-  beforeAll(async () => {
-    vpcd = await startVpcdReaders();
-    readers = vpcd.readers;
-  });
-
-  afterEach((context) => vpcd.afterTest(context));
-
-  afterAll(async () => {
-    await vpcd?.close();
-  });
-
   it('is identified as a Keycard in factory state, then initialised with its instance UID', async () => {
     await insert(factoryCard('pcsc identify'));
-    expect(readers.snapshot().readers.find((r) => r.name === READER)!.card).toMatchObject({ family: 'keycard', product: 'Keycard', details: { initialized: 'no (factory state)' } });
+    expect(vpcd.readers.snapshot().readers.find((r) => r.name === READER)!.card).toMatchObject({ family: 'keycard', product: 'Keycard', details: { initialized: 'no (factory state)' } });
     await session(async (client) => {
       await initAndOpen(client);
       expect((await client.getStatus()).pinTriesLeft).toBe(3);
@@ -133,14 +120,14 @@ describe('Keycard through pcscd + vpcd', () => {
   it('IDENT: a test-CA card is test with the test key trusted, NOT genuine without it, and a foreign CA is NOT genuine', async () => {
     await insert(factoryCard('pcsc ident'));
     const testCa = caPublicKey(TEST_CA_PRIVATE_KEY);
-    const asTest = await attestOnReader(readers, { reader: READER, extraKeycardCaKeys: [testCa] });
+    const asTest = await attestOnReader(vpcd.readers, { reader: READER, extraKeycardCaKeys: [testCa] });
     expect(asTest.product).toBe('Keycard');
     expect(asTest.report.verdict).toBe('test');
-    const plain = await attestOnReader(readers, { reader: READER });
+    const plain = await attestOnReader(vpcd.readers, { reader: READER });
     expect(plain.report.verdict).toBe('not-genuine');
     await vpcd.remove(READER);
     await insert(factoryCard('pcsc ident foreign', sha256(new TextEncoder().encode('someone else CA'))));
-    const foreign = await attestOnReader(readers, { reader: READER, extraKeycardCaKeys: [testCa] });
+    const foreign = await attestOnReader(vpcd.readers, { reader: READER, extraKeycardCaKeys: [testCa] });
     expect(foreign.report.verdict).toBe('not-genuine');
     expect(foreign.report.checks.filter((c) => c.result === 'fail').length).toBeGreaterThan(0);
   });

@@ -130,10 +130,8 @@ export interface NormalisedSignature {
  * (2/3 only when r + n < p, tried last). SIGNATURE_INVALID when no id gives `publicKey`.
  */
 export function normaliseDigestSignature(cardDer: Uint8Array, digest: Uint8Array, publicKey: Uint8Array, what: string): NormalisedSignature {
-  const parsed = parseDerSignature(cardDer, what);
+  const { low, flippedHighS } = lowS(cardDer, what);
   const compressed = compressPoint(publicKey);
-  const flippedHighS = parsed.s > HALF_ORDER;
-  const low = flippedHighS ? new secp256k1.Signature(parsed.r, CURVE_ORDER - parsed.s) : parsed;
   let recoveryId = -1;
   for (let candidate = 0; candidate < 4 && recoveryId < 0; candidate++) {
     try {
@@ -159,10 +157,15 @@ export interface LowSSignature {
   readonly cardDer: Uint8Array;
 }
 
-export function lowSSignature(cardDer: Uint8Array, what: string): LowSSignature {
+/** The card's DER parsed, with S brought to the low half (section 5.4: the card does not). */
+function lowS(cardDer: Uint8Array, what: string): { low: NobleSignature; flippedHighS: boolean } {
   const parsed = parseDerSignature(cardDer, what);
   const flippedHighS = parsed.s > HALF_ORDER;
-  const low = flippedHighS ? new secp256k1.Signature(parsed.r, CURVE_ORDER - parsed.s) : parsed;
+  return { low: flippedHighS ? new secp256k1.Signature(parsed.r, CURVE_ORDER - parsed.s) : parsed, flippedHighS };
+}
+
+export function lowSSignature(cardDer: Uint8Array, what: string): LowSSignature {
+  const { low, flippedHighS } = lowS(cardDer, what);
   return { compact: low.toBytes('compact'), der: low.toBytes('der'), flippedHighS, cardDer };
 }
 

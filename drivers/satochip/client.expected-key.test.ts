@@ -8,33 +8,20 @@ import { HDKey } from '@scure/bip32';
 import { mnemonicToSeedSync } from '@scure/bip39';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodeResponse, encodeCommand } from '../pcsc/apdu.ts';
-import { SatochipClient } from './client.ts';
+import { emulatedSatochipSigner } from '../../main/core/wallets/test-support/emulated-signer.ts';
+import type { SatochipClient } from './client.ts';
 import { isSatochipError } from './errors.ts';
-import { SatochipEmulator, seededRandom } from './emulator/index.ts';
 
 const MNEMONIC = 'abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about';
-const PIN = '123456';
 const root = HDKey.fromMasterSeed(mnemonicToSeedSync(MNEMONIC));
 const keyAt = (path: string) => root.derive(path).publicKey!;
 
 describe('Satochip client: signing for a verifier that knows the key', () => {
-  const card = new SatochipEmulator({ rng: seededRandom('expected-key') });
-  const sent: string[] = [];
-  const client = new SatochipClient({
-    send: async (command) => {
-      sent.push(command.name ?? '?');
-      return decodeResponse(card.process(encodeCommand(command)));
-    },
-  });
+  let client: SatochipClient;
+  let sent: string[];
 
   beforeAll(async () => {
-    await client.select('satochip');
-    await client.getStatus();
-    await client.initSecureChannel();
-    await client.setup({ pin: PIN, puk: '11223344' });
-    await client.verifyPin(PIN);
-    await client.importSeed(MNEMONIC);
+    ({ client, sent } = await emulatedSatochipSigner(MNEMONIC));
   });
 
   it('signs with the expected key: one derivation per new key, low S, valid under that key', async () => {

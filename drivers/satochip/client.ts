@@ -27,7 +27,7 @@ import { base64 } from '@scure/base';
 import { mnemonicToSeed, validateMnemonic } from '@scure/bip39';
 import { wordlist as englishWordlist } from '@scure/bip39/wordlists/english.js';
 import { selectCommand } from '../card.ts';
-import { type CommandApdu, type ResponseApdu, SW_OK } from '../pcsc/apdu.ts';
+import { type CommandApdu, SW_OK } from '../pcsc/apdu.ts';
 import { parseAuthentikeyAnswer, parseExtendedKeyAnswer, parseLabelAnswer } from './answers.ts';
 import { AuthentikeyBinding } from './authentikey.ts';
 import { XPUB_VERSIONS, formatBip32Path, keyFingerprint, parseBip32Path, serializeXpub } from './bip32-path.ts';
@@ -538,10 +538,7 @@ export class SatochipClient {
     this.requireSatochip('signHash');
     this.refuseTwoFactor();
     if (!(hash instanceof Uint8Array) || hash.length !== 32) throw invalidArgument('hash', 'must be 32 bytes');
-    const indexes = parseBip32Path(path);
-    const current = this.currentKey;
-    const isCurrent = current !== null && current.indexes.length === indexes.length && current.indexes.every((value, i) => value === indexes[i]);
-    if (!isCurrent || !bytesEqual(current.publicKey, expectedPublicKey)) await this.getExtendedKey(indexes, { expectedPublicKey });
+    await this.currentKeyFor(path, expectedPublicKey);
     return lowSSignature(await this.exchange(signHashCommand(CURRENT_BIP32_KEY, hash)), 'SIGN HASH');
   }
 
@@ -623,13 +620,13 @@ export class SatochipClient {
     }
   }
 
-  private async currentKeyFor(path: string | readonly number[]): Promise<ExtendedPublicKey> {
+  /** The key at `path`, derived unless it is the current one (and, when given, the expected key). */
+  private async currentKeyFor(path: string | readonly number[], expectedPublicKey?: Uint8Array): Promise<ExtendedPublicKey> {
     const indexes = parseBip32Path(path);
     const current = this.currentKey;
-    if (current && current.indexes.length === indexes.length && current.indexes.every((value, i) => value === indexes[i])) {
-      return current;
-    }
-    return this.getExtendedKey(indexes);
+    const samePath = current !== null && current.indexes.length === indexes.length && current.indexes.every((value, i) => value === indexes[i]);
+    if (samePath && (expectedPublicKey === undefined || bytesEqual(current.publicKey, expectedPublicKey))) return current;
+    return this.getExtendedKey(indexes, expectedPublicKey === undefined ? {} : { expectedPublicKey });
   }
 
   private forgetSession(): void {

@@ -8,7 +8,7 @@
  * what the card answered, or from what we refuse to send, is a SatochipError.
  */
 import { swHex } from '../pcsc/apdu.ts';
-import { formatErrorMessage } from '../errors.ts';
+import { CodedError, codedErrorGuard } from '../errors.ts';
 
 export type SatochipErrorCode =
   /** Wrong PIN (63Cx, x > 0): `info.triesLeft` tries remain. Also the factory PIN refused by SETUP. */
@@ -114,21 +114,13 @@ export interface SatochipErrorInfo {
   readonly field?: string;
 }
 
-export class SatochipError extends Error {
-  readonly code: SatochipErrorCode;
-  readonly info: SatochipErrorInfo;
-
+export class SatochipError extends CodedError<SatochipErrorCode, SatochipErrorInfo> {
   constructor(code: SatochipErrorCode, message: string, info: SatochipErrorInfo = {}, options?: { cause?: unknown }) {
-    super(formatErrorMessage(code, message, info), options);
-    this.name = 'SatochipError';
-    this.code = code;
-    this.info = info;
+    super('SatochipError', code, message, info, options);
   }
 }
 
-export function isSatochipError(error: unknown, code?: SatochipErrorCode): error is SatochipError {
-  return error instanceof SatochipError && (code === undefined || error.code === code);
-}
+export const isSatochipError = codedErrorGuard(SatochipError);
 
 /** Section 11: what each status word means (for `info.meaning` and logs). */
 export const STATUS_WORD_MEANINGS: Readonly<Record<number, string>> = {

@@ -8,10 +8,9 @@ import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { HDKey } from '@scure/bip32';
 import { mnemonicToSeedSync } from '@scure/bip39';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { attestOnReader } from '../../main/core/attestation.ts';
-import type { ReaderService } from '../../main/core/readers.ts';
-import { type VpcdReaders, startVpcdReaders } from '../../main/core/test-support/vpcd-readers.ts';
+import { useVpcdReaders } from '../../main/core/test-support/vpcd-readers.ts';
 import { VPCD_READER_NAMES } from '../virtual/vpcd.ts';
 import { SatochipClient } from './client.ts';
 import { isSatochipError } from './errors.ts';
@@ -23,12 +22,11 @@ const PIN = '123456';
 const PUK = '11223344';
 
 describe('Satochip through pcscd + vpcd', () => {
-  let vpcd: VpcdReaders;
-  let readers: ReaderService;
+  const vpcd = useVpcdReaders();
 
   const insert = (card: SatochipEmulator) => vpcd.insert(READER, card);
   const session = <T>(work: (client: SatochipClient) => Promise<T>) =>
-    readers.withSession(READER, (s) => work(new SatochipClient({ send: (command) => s.send(command) })));
+    vpcd.readers.withSession(READER, (s) => work(new SatochipClient({ send: (command) => s.send(command) })));
   const codeOf = async (promise: Promise<unknown>) => {
     const error = await promise.then(() => null, (e: unknown) => e);
     return isSatochipError(error) ? { code: error.code, tries: (error.info as { triesLeft?: number }).triesLeft } : { code: String(error) };
@@ -41,20 +39,9 @@ describe('Satochip through pcscd + vpcd', () => {
       await client.setup({ pin: PIN, puk: PUK });
     })();
 
-  beforeAll(async () => {
-    vpcd = await startVpcdReaders();
-    readers = vpcd.readers;
-  });
-
-  afterEach((context) => vpcd.afterTest(context));
-
-  afterAll(async () => {
-    await vpcd?.close();
-  });
-
   it('is identified as a Satochip by the reader service', async () => {
     await insert(demoSatochip('pcsc identify'));
-    const card = readers.snapshot().readers.find((r) => r.name === READER)!.card!;
+    const card = vpcd.readers.snapshot().readers.find((r) => r.name === READER)!.card!;
     expect(card.product).toBe('Satochip');
     expect(card.details?.['setup done']).toBe('no');
   });
@@ -99,10 +86,10 @@ describe('Satochip through pcscd + vpcd', () => {
     await insert(new SatochipEmulator({ rng: seededRandom('pcsc attest'), certificate: (key) => issueDeviceCertificate(ca, 'Satochip', key) }));
     await session(async (client) => setUp(client));
     const extraTrust = [ca.root.certificate, ca.subCas.Satochip.certificate];
-    const asTest = await attestOnReader(readers, { reader: READER, pin: PIN, extraTrust });
+    const asTest = await attestOnReader(vpcd.readers, { reader: READER, pin: PIN, extraTrust });
     expect(asTest.report.verdict).toBe('test');
     expect(asTest.report.checks.filter((c) => c.result !== 'pass').map((c) => c.id)).toEqual(['chain']);
-    const plain = await attestOnReader(readers, { reader: READER, pin: PIN });
+    const plain = await attestOnReader(vpcd.readers, { reader: READER, pin: PIN });
     expect(plain.report.verdict).toBe('not-genuine');
   });
 
@@ -111,7 +98,7 @@ describe('Satochip through pcscd + vpcd', () => {
     const otherKey = secp256k1.getPublicKey(sha256(new TextEncoder().encode('someone else')), false);
     await insert(new SatochipEmulator({ rng: seededRandom('pcsc forged'), certificate: () => issueDeviceCertificate(ca, 'Satochip', otherKey) }));
     await session(async (client) => setUp(client));
-    const result = await attestOnReader(readers, { reader: READER, pin: PIN, extraTrust: [ca.root.certificate, ca.subCas.Satochip.certificate] });
+    const result = await attestOnReader(vpcd.readers, { reader: READER, pin: PIN, extraTrust: [ca.root.certificate, ca.subCas.Satochip.certificate] });
     expect(result.report.verdict).toBe('not-genuine');
     expect(result.report.checks.find((c) => c.id === 'key-binding')?.result).toBe('fail');
   });

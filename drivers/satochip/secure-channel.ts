@@ -26,7 +26,7 @@ import { sha1 } from '@noble/hashes/legacy.js';
 import { type CommandApdu, type ResponseApdu, encodeCommand, SW_OK } from '../pcsc/apdu.ts';
 import { ByteReader, bytesEqual, concatBytes, readU32, u16, u32 } from './bytes.ts';
 import { pointFromX, recoverSigners, verifySha256Signature } from './card-signatures.ts';
-import { SatochipError, badResponse, errorForStatusWord, invalidArgument } from './errors.ts';
+import { SatochipError, errorForStatusWord, invalidArgument } from './errors.ts';
 
 export const INS_INIT_SECURE_CHANNEL = 0x81;
 export const INS_PROCESS_SECURE_CHANNEL = 0x82;

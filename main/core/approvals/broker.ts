@@ -7,7 +7,7 @@
  * approve; the bridge of the main window has no approve method at all.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { formatErrorMessage } from '../../../drivers/errors.ts';
+import { CodedError, codedErrorGuard } from '../../../drivers/errors.ts';
 
 export type ApprovalKind = 'btc-psbt' | 'eth-transaction' | 'eth-personal-sign' | 'eth-typed-data' | 'seed-display';
 
@@ -25,20 +25,13 @@ export type ApprovalErrorCode =
   /** For the requester: the request was rejected, expired or cancelled; nothing was signed. */
   | 'APPROVAL_REJECTED';
 
-export class ApprovalError extends Error {
-  constructor(
-    readonly code: ApprovalErrorCode,
-    message: string,
-    readonly info: { readonly id?: string; readonly kind?: ApprovalKind; readonly reason?: string } = {},
-  ) {
-    super(formatErrorMessage(code, message, info));
-    this.name = 'ApprovalError';
+export class ApprovalError extends CodedError<ApprovalErrorCode, { readonly id?: string; readonly kind?: ApprovalKind; readonly reason?: string }> {
+  constructor(code: ApprovalErrorCode, message: string, info: { readonly id?: string; readonly kind?: ApprovalKind; readonly reason?: string } = {}) {
+    super('ApprovalError', code, message, info);
   }
 }
 
-export function isApprovalError(error: unknown, code?: ApprovalErrorCode): error is ApprovalError {
-  return error instanceof ApprovalError && (code === undefined || error.code === code);
-}
+export const isApprovalError = codedErrorGuard(ApprovalError);
 
 /** What the approval window shows: the request as main decoded it. Plain data only. */
 export interface ApprovalRequest<View = unknown> {

@@ -6,14 +6,13 @@
  */
 import { HDKey } from '@scure/bip32';
 import { mnemonicToSeedSync } from '@scure/bip39';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isDriverError } from '../../../drivers/errors.ts';
 import type { SeedkeeperEmulator } from '../../../drivers/satochip/emulator/index.ts';
 import { SECRET_TYPE } from '../../../drivers/satochip/seedkeeper/secrets.ts';
 import type { CardEmulator } from '../../../drivers/virtual/emulator.ts';
 import { VPCD_READER_NAMES } from '../../../drivers/virtual/vpcd.ts';
-import type { ReaderService } from '../readers.ts';
-import { type VpcdReaders, startVpcdReaders } from '../test-support/vpcd-readers.ts';
+import { useVpcdReaders } from '../test-support/vpcd-readers.ts';
 import { type CardPrompt, CardOpener } from './card-opener.ts';
 import { type RestoreRole, SatochipRestore, VERIFY_PATH } from './satochip-restore.ts';
 import { type BackupRole, SeedkeeperBackup, newBackupState, readerCardAccess } from './seedkeeper-backup.ts';
@@ -33,8 +32,7 @@ async function secretsOf(card: SeedkeeperEmulator, pin: string) {
 }
 
 describe('card-to-card flows through pcscd + vpcd', () => {
-  let vpcd: VpcdReaders;
-  let readers: ReaderService;
+  const vpcd = useVpcdReaders();
   const insert = (reader: string, card: CardEmulator) => vpcd.insert(reader, card);
   const remove = (reader: string) => vpcd.remove(reader);
   /** A card that is pulled out of its vpcd reader right after processing the `armed`-th APDU from arming. */
@@ -59,19 +57,8 @@ describe('card-to-card flows through pcscd + vpcd', () => {
     return wrapper;
   };
 
-  beforeAll(async () => {
-    vpcd = await startVpcdReaders();
-    readers = vpcd.readers;
-  });
-
-  afterEach(() => vpcd.removeAll());
-
-  afterAll(async () => {
-    await vpcd?.close();
-  });
-
   const backupOpener = (roles: Record<BackupRole, string>, onPrompt?: (p: CardPrompt) => void) =>
-    new CardOpener<BackupRole>(readers, {
+    new CardOpener<BackupRole>(vpcd.readers, {
       roles: {
         master: { reader: roles.master, applet: 'seedkeeper', title: 'master Seedkeeper' },
         backup: { reader: roles.backup, applet: 'seedkeeper', title: 'backup Seedkeeper' },
@@ -150,7 +137,7 @@ describe('card-to-card flows through pcscd + vpcd', () => {
     const satochip = await freshSatochip('pcsc restore sato', PINS.satochip!);
     await insert(R0, seedkeeper);
     await insert(R1, satochip);
-    const opener = new CardOpener<RestoreRole>(readers, {
+    const opener = new CardOpener<RestoreRole>(vpcd.readers, {
       roles: { seedkeeper: { reader: R0, applet: 'seedkeeper', title: 'Seedkeeper' }, satochip: { reader: R1, applet: 'satochip', title: 'Satochip' } },
       pin: async (role) => PINS[role]!,
     });

@@ -3,7 +3,7 @@
  * Seedkeeper). Card and reader failures stay SatochipError / DriverError; these are the flow's
  * decisions, with named facts in the message.
  */
-import { formatErrorMessage } from '../../../drivers/errors.ts';
+import { CodedError, codedErrorGuard } from '../../../drivers/errors.ts';
 
 export type BackupErrorCode =
   /** Both roles are the same physical card (same authentikey). */
@@ -33,18 +33,10 @@ export interface BackupErrorInfo {
   readonly reason?: string;
 }
 
-export class BackupError extends Error {
-  readonly code: BackupErrorCode;
-  readonly info: BackupErrorInfo;
-
+export class BackupError extends CodedError<BackupErrorCode, BackupErrorInfo> {
   constructor(code: BackupErrorCode, message: string, info: BackupErrorInfo = {}) {
-    super(formatErrorMessage(code, message, info));
-    this.name = 'BackupError';
-    this.code = code;
-    this.info = info;
+    super('BackupError', code, message, info);
   }
 }
 
-export function isBackupError(error: unknown, code?: BackupErrorCode): error is BackupError {
-  return error instanceof BackupError && (code === undefined || error.code === code);
-}
+export const isBackupError = codedErrorGuard(BackupError);

@@ -4,13 +4,12 @@
  * told (and first presenting the wrong card); a card pulled in the middle of the flow, then resumed.
  * Both cards' keys are compared with an independent BIP32 derivation of the words shown.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isDriverError } from '../../../drivers/errors.ts';
 import type { CardEmulator } from '../../../drivers/virtual/emulator.ts';
 import { VPCD_READER_NAMES } from '../../../drivers/virtual/vpcd.ts';
 import { MemoryPairingStore } from '../keycard/pairings.ts';
-import type { ReaderService } from '../readers.ts';
-import { type VpcdReaders, startVpcdReaders } from '../test-support/vpcd-readers.ts';
+import { useVpcdReaders } from '../test-support/vpcd-readers.ts';
 import type { CardPrompt } from './card-presence.ts';
 import { blankKeycard, checkKeyOf as keyOf } from './test-support/keycards.ts';
 import { KeycardNewWallet, type NewWalletRole } from './keycard-new-wallet.ts';
@@ -20,13 +19,12 @@ const PINS: Record<NewWalletRole, string> = { first: '111222', backup: '333444' 
 
 
 describe('Keycard new wallet on two cards through pcscd + vpcd', () => {
-  let vpcd: VpcdReaders;
-  let readers: ReaderService;
+  const vpcd = useVpcdReaders();
   const insert = (reader: string, card: CardEmulator) => vpcd.insert(reader, card);
   const remove = (reader: string) => vpcd.remove(reader);
   const flow = (roles: Record<NewWalletRole, string>, shown: string[][], onPrompt?: (p: CardPrompt) => void) =>
     new KeycardNewWallet({
-      slots: readers,
+      slots: vpcd.readers,
       readers: roles,
       pin: async (role) => PINS[role],
       pairings: new MemoryPairingStore(),
@@ -34,17 +32,6 @@ describe('Keycard new wallet on two cards through pcscd + vpcd', () => {
       presentTimeoutMs: 20_000,
       ...(onPrompt ? { onPrompt } : {}),
     });
-
-  beforeAll(async () => {
-    vpcd = await startVpcdReaders();
-    readers = vpcd.readers;
-  });
-
-  afterEach(() => vpcd.removeAll());
-
-  afterAll(async () => {
-    await vpcd?.close();
-  });
 
   it('two readers: both cards derive the wallet of the words shown', { timeout: 60_000 }, async () => {
     await insert(R0, blankKeycard('pcsc nw first', PINS.first));
@@ -109,7 +96,7 @@ describe('Keycard new wallet on two cards through pcscd + vpcd', () => {
     await insert(R1, backup);
     const shown: string[][] = [];
     const wallet = new KeycardNewWallet({
-      slots: readers,
+      slots: vpcd.readers,
       readers: { first: R0, backup: R1 },
       pin: async (role) => PINS[role],
       pairings: new MemoryPairingStore(),

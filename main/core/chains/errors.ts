@@ -4,7 +4,7 @@
  * named facts in `info`, `isChainError` to narrow. No call into this layer hangs: every request has
  * a timeout and ends in a result or one of these.
  */
-import { formatErrorMessage } from '../../../drivers/errors.ts';
+import { CodedError, codedErrorGuard } from '../../../drivers/errors.ts';
 
 export type ChainErrorCode =
   /** The backend could not be reached at all: connection refused, DNS failure, TLS failure, reset. */
@@ -47,20 +47,13 @@ export const CHAIN_FIX_HINTS: Partial<Record<ChainErrorCode, string>> = {
   BAD_BACKEND_RESPONSE: 'The backend URL does not point at an Esplora (Bitcoin) or JSON-RPC (Ethereum) API of the expected network.',
 };
 
-export class ChainError extends Error {
-  readonly code: ChainErrorCode;
-  readonly info: ChainErrorInfo;
+export class ChainError extends CodedError<ChainErrorCode, ChainErrorInfo> {
   readonly hint: string | undefined;
 
   constructor(code: ChainErrorCode, message: string, info: ChainErrorInfo = {}, options?: { cause?: unknown }) {
-    super(formatErrorMessage(code, message, info), options);
-    this.name = 'ChainError';
-    this.code = code;
-    this.info = info;
+    super('ChainError', code, message, info, options);
     this.hint = CHAIN_FIX_HINTS[code];
   }
 }
 
-export function isChainError(error: unknown, code?: ChainErrorCode): error is ChainError {
-  return error instanceof ChainError && (code === undefined || error.code === code);
-}
+export const isChainError = codedErrorGuard(ChainError);

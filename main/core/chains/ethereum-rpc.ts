@@ -10,7 +10,7 @@ import { isAddress, keccak256 } from 'ethers';
 import { ChainError, isChainError } from './errors.ts';
 import { readRpcEnvelope } from './json-rpc.ts';
 import { httpExchange, parseEndpoint, type CallOptions, type Endpoint } from './http.ts';
-import { arr, hash32, obj, optional, parseJson, parseShape, str, ShapeMismatch } from './shape.ts';
+import { arr, hash32, obj, optional, parseShape, str, ShapeMismatch } from './shape.ts';
 
 export const DEFAULT_RPC_TIMEOUT_MS = 10_000;
 

@@ -4,6 +4,7 @@
  * derivation, fee, warnings), signs only the inputs that belong to the card after the approval with
  * the PIN, and gives the signed PSBT back; optionally finalizes and broadcasts it.
  */
+import { withApprovedCard } from './approved-card.ts';
 import type { ApprovalBroker } from '../approvals/broker.ts';
 import { btcPsbtDisplay } from '../approvals/displays/btc.ts';
 import type { ReaderService } from '../readers.ts';
@@ -14,7 +15,6 @@ import { exportPsbtBase64, importPsbt } from '../wallets/btc/psbt-codec.ts';
 import { extractTransaction, finalizePsbt } from '../wallets/btc/psbt-finalize.ts';
 import { signPsbt } from '../wallets/btc/psbt-sign.ts';
 import { CardAccounts } from '../wallets/card-accounts.ts';
-import { describeCard, withUnlockedCard } from '../wallets/card-session.ts';
 import type { BtcChain } from './btc-send.ts';
 import { CardNotUnlockedError } from './errors.ts';
 
@@ -52,17 +52,13 @@ export async function signImportedPsbt(
   if (!view.inputs.some((input) => input.willSign)) {
     throw new BtcError('NOTHING_TO_SIGN', 'no input of this PSBT belongs to the card on the reader', { network: chain.network });
   }
-  const card = describeCard(core.readers, request.reader);
   const finalize = request.finalize || request.broadcast;
   const action = request.broadcast ? 'Sign and broadcast' : finalize ? 'Sign and finalize' : 'Sign the PSBT';
   onStep({ step: 'waiting-approval' });
-  const pin = await core.approvals.approval('btc-psbt', btcPsbtDisplay(view, card, chain.unit, action), true);
-  const signed = await withUnlockedCard(
-    core.readers,
-    request.reader,
-    pin!,
-    async ({ signer }) =>signPsbt(psbt, account, signer, { onProgress: (p) => onStep({ step: 'signing', signed: p.signed, total: p.total }) }),
-    { expectedCardId: wallets.cardId },
+  const signed = await withApprovedCard(
+    core,
+    { reader: request.reader, kind: 'btc-psbt', display: (card) => btcPsbtDisplay(view, card, chain.unit, action), expectedCardId: wallets.cardId },
+    ({ signer }) => signPsbt(psbt, account, signer, { onProgress: (p) => onStep({ step: 'signing', signed: p.signed, total: p.total }) }),
   );
   const psbtBase64 = exportPsbtBase64(psbt);
   if (!finalize) {

@@ -4,6 +4,7 @@
  * window, and only after the approval with the PIN signs every input on the card (each signature
  * verified), finalizes and broadcasts. Bad input is refused before anything is shown.
  */
+import { withApprovedCard } from './approved-card.ts';
 import type { ApprovalBroker } from '../approvals/broker.ts';
 import { btcPsbtDisplay } from '../approvals/displays/btc.ts';
 import { type EsploraClient, feeRateForTarget } from '../chains/esplora.ts';
@@ -19,7 +20,6 @@ import { buildSendPsbt } from '../wallets/btc/psbt-build.ts';
 import { extractTransaction, finalizePsbt } from '../wallets/btc/psbt-finalize.ts';
 import { signPsbt } from '../wallets/btc/psbt-sign.ts';
 import { CardAccounts } from '../wallets/card-accounts.ts';
-import { describeCard, withUnlockedCard } from '../wallets/card-session.ts';
 import { CardNotUnlockedError } from './errors.ts';
 
 export interface BtcChain {
@@ -80,15 +80,11 @@ export async function sendBtc(
   const feeRate = request.feeRate ?? feeRateForTarget(await chain.esplora.feeEstimates(), 6) ?? 1;
   const built = buildSendPsbt(account, { recipients: [{ address: request.to, amount }], feeRate, utxos, changeIndex: scan.change.nextIndex });
   const view = decodePsbtForApproval(built.psbt, account);
-  const card = describeCard(core.readers, request.reader);
   onStep({ step: 'waiting-approval' });
-  const pin = await core.approvals.approval('btc-psbt', btcPsbtDisplay(view, card, chain.unit), true);
-  const signed = await withUnlockedCard(
-    core.readers,
-    request.reader,
-    pin!,
-    async ({ signer }) =>signPsbt(built.psbt, account, signer, { onProgress: (p) => onStep({ step: 'signing', signed: p.signed, total: p.total }) }),
-    { expectedCardId: wallets.cardId },
+  const signed = await withApprovedCard(
+    core,
+    { reader: request.reader, kind: 'btc-psbt', display: (card) => btcPsbtDisplay(view, card, chain.unit), expectedCardId: wallets.cardId },
+    ({ signer }) => signPsbt(built.psbt, account, signer, { onProgress: (p) => onStep({ step: 'signing', signed: p.signed, total: p.total }) }),
   );
   const tx = extractTransaction(finalizePsbt(built.psbt));
   onStep({ step: 'broadcasting' });

@@ -3,11 +3,11 @@
  * approval window shows it (text, or hex when it is not UTF-8 text) with its hash, and only an
  * approval with the PIN opens the card. The signature is checked against the card's address.
  */
+import { withApprovedCard } from './approved-card.ts';
 import { hashMessage, toUtf8String } from 'ethers';
 import type { ApprovalDisplay } from '../../../preload/approval-contract.ts';
 import type { ApprovalBroker } from '../approvals/broker.ts';
 import type { ReaderService } from '../readers.ts';
-import { describeCard, withUnlockedCard } from '../wallets/card-session.ts';
 import { ethAccount } from '../wallets/eth/account.ts';
 import { type PersonalMessage, personalMessageBytes, signPersonalMessage } from '../wallets/eth/messages.ts';
 
@@ -62,9 +62,7 @@ export async function signEthMessage(
   request: EthMessageRequest,
 ): Promise<EthMessageResult> {
   const bytes = personalMessageBytes(request.message); // refuses bad input before anything else
-  const display = ethMessageDisplay(bytes, describeCard(core.readers, request.reader));
-  const pin = await core.approvals.approval('eth-personal-sign', display, true);
-  return withUnlockedCard(core.readers, request.reader, pin!, async ({ signer }) => {
+  return withApprovedCard(core, { reader: request.reader, kind: 'eth-personal-sign', display: (card) => ethMessageDisplay(bytes, card) }, async ({ signer }) => {
     const account = await ethAccount(signer, 0);
     const signed = await signPersonalMessage(signer, account, bytes);
     return { address: signed.address, signature: signed.signature, hash: signed.digest };

@@ -4,11 +4,11 @@
  * not already signed), decodes it for the approval window, and after the approval with the PIN the
  * card signs that exact serialization; the recovered sender must be the card. Optionally broadcast.
  */
+import { withApprovedCard } from './approved-card.ts';
 import type { ApprovalBroker } from '../approvals/broker.ts';
 import { ethTransactionDisplay } from '../approvals/displays/eth.ts';
 import type { ReaderService } from '../readers.ts';
 import type { CardAccounts } from '../wallets/card-accounts.ts';
-import { describeCard, withUnlockedCard } from '../wallets/card-session.ts';
 import { describeTransaction } from '../wallets/eth/decode.ts';
 import { broadcast } from '../wallets/eth/send.ts';
 import { signTransaction } from '../wallets/eth/transaction.ts';
@@ -30,14 +30,11 @@ export async function signEthRawTransaction(
   const wallets = await core.accounts.on(request.reader);
   if (!wallets) throw new CardNotUnlockedError(request.reader);
   const view = describeTransaction(request.tx.trim(), chain.network, { account: wallets.eth }); // strict read first
-  const card = describeCard(core.readers, request.reader);
-  const pin = await core.approvals.approval('eth-transaction', ethTransactionDisplay(view, card, request.broadcast ? 'Sign and send' : 'Sign'), true);
-  const signed = await withUnlockedCard(
-    core.readers,
-    request.reader,
-    pin!,
-    async ({ signer }) =>signTransaction(signer, wallets.eth, view.unsigned, chain.network),
-    { expectedCardId: wallets.cardId },
+  const action = request.broadcast ? 'Sign and send' : 'Sign';
+  const signed = await withApprovedCard(
+    core,
+    { reader: request.reader, kind: 'eth-transaction', display: (card) => ethTransactionDisplay(view, card, action), expectedCardId: wallets.cardId },
+    ({ signer }) => signTransaction(signer, wallets.eth, view.unsigned, chain.network),
   );
   if (request.broadcast) await broadcast(chain.rpc, chain.network, wallets.eth, signed.raw, { wait: false });
   return { raw: signed.raw, hash: signed.hash, from: signed.from, broadcast: request.broadcast };

@@ -4,12 +4,12 @@
  * approval window, and only after the approval (with the PIN) opens the card, signs (the recovered
  * sender must be the card's address), broadcasts and waits for the receipt.
  */
+import { withApprovedCard } from './approved-card.ts';
 import type { EthereumRpcClient } from '../chains/ethereum-rpc.ts';
 import type { ApprovalBroker } from '../approvals/broker.ts';
 import { ethTransactionDisplay } from '../approvals/displays/eth.ts';
 import type { ReaderService } from '../readers.ts';
 import type { CardAccounts } from '../wallets/card-accounts.ts';
-import { describeCard, withUnlockedCard } from '../wallets/card-session.ts';
 import { describeTransaction } from '../wallets/eth/decode.ts';
 import { EthError } from '../wallets/eth/errors.ts';
 import { parseAddress, parseEtherAmount } from '../wallets/eth/fields.ts';
@@ -57,17 +57,12 @@ export async function sendEth(core: EthSendCore, chain: EthChain, request: EthSe
   // Nonce, fees, gas and funds from the chain (wallet layer); the backend must be on the network.
   const prepared = await prepareSend(chain.rpc, chain.network, wallets.eth, { to: request.to, value, ...(request.data === undefined ? {} : { data: request.data }) });
   const view = describeTransaction(prepared.tx, chain.network, { account: wallets.eth });
-  const card = describeCard(core.readers, request.reader);
   onStep('waiting-approval');
-  const pin = await core.approvals.approval('eth-transaction', ethTransactionDisplay(view, card), true);
-  onStep('signing');
   // Exactly the unsigned serialization the approval window showed is signed.
-  const signed = await withUnlockedCard(
-    core.readers,
-    request.reader,
-    pin!,
-    async ({ signer }) =>signTransaction(signer, wallets.eth, view.unsigned, chain.network),
-    { expectedCardId: wallets.cardId },
+  const signed = await withApprovedCard(
+    core,
+    { reader: request.reader, kind: 'eth-transaction', display: (card) => ethTransactionDisplay(view, card), expectedCardId: wallets.cardId },
+    ({ signer }) => (onStep('signing'), signTransaction(signer, wallets.eth, view.unsigned, chain.network)),
   );
   onStep('broadcasting');
   const sent = await broadcast(chain.rpc, chain.network, wallets.eth, signed.raw, { wait: false });

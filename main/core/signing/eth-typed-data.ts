@@ -4,10 +4,10 @@
  * every field and both hashes in the approval window, and only after the approval with the PIN has
  * the card sign the digest; the signature is checked against the card address.
  */
+import { withApprovedCard } from './approved-card.ts';
 import type { ApprovalBroker } from '../approvals/broker.ts';
 import { ethTypedDataDisplay } from '../approvals/displays/eth.ts';
 import type { ReaderService } from '../readers.ts';
-import { describeCard, withUnlockedCard } from '../wallets/card-session.ts';
 import { ethAccount } from '../wallets/eth/account.ts';
 import { describeTypedData } from '../wallets/eth/decode.ts';
 import { EthError } from '../wallets/eth/errors.ts';
@@ -34,9 +34,7 @@ export async function signEthTypedData(
     throw new EthError('INVALID_TYPED_DATA', 'the typed data is not JSON');
   }
   const view = describeTypedData(typedData, network); // strict read: bad data refused before anything else
-  const card = describeCard(core.readers, request.reader);
-  const pin = await core.approvals.approval('eth-typed-data', ethTypedDataDisplay(view, card), true);
-  return withUnlockedCard(core.readers, request.reader, pin!, async ({ signer }) => {
+  return withApprovedCard(core, { reader: request.reader, kind: 'eth-typed-data', display: (card) => ethTypedDataDisplay(view, card) }, async ({ signer }) => {
     const signed = await signTypedData(signer, await ethAccount(signer, 0), typedData, network);
     if (signed.digest !== view.digest) throw new EthError('BAD_SIGNATURE', 'the card signed another digest than the one approved', { expected: view.digest, actual: signed.digest });
     return { address: signed.address, signature: signed.signature, digest: signed.digest };

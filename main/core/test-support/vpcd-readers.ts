@@ -4,6 +4,7 @@
  * time until the service has seen the change (vpcd is polled: a card swapped faster than that can
  * leave a stale connection).
  */
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { CardEmulator } from '../../../drivers/virtual/emulator.ts';
 import { ensurePcscd, insertVirtualCard } from '../../../drivers/virtual/pcscd-harness.ts';
 import { VPCD_READER_NAMES, type VpcdCard } from '../../../drivers/virtual/vpcd.ts';
@@ -58,5 +59,37 @@ export async function startVpcdReaders(): Promise<VpcdReaders> {
       for (const reader of [...inserted.keys()]) await remove(reader);
     },
     close: () => readers.close(),
+  };
+}
+
+/**
+ * For a test file (or describe block): starts the readers before its tests, takes every card out
+ * after each test (printing the last APDUs of a failed one), closes them at the end. The handle
+ * is usable from the first test on.
+ */
+export function useVpcdReaders(): VpcdReaders {
+  let started: VpcdReaders | null = null;
+  const current = (): VpcdReaders => {
+    if (!started) throw new Error('the vpcd readers are not started yet (use them inside tests)');
+    return started;
+  };
+  beforeAll(async () => {
+    started = await startVpcdReaders();
+  });
+  afterEach((context) => current().afterTest(context));
+  afterAll(async () => {
+    await started?.close();
+  });
+  return {
+    get readers() {
+      return current().readers;
+    },
+    insert: (reader, card) => current().insert(reader, card),
+    remove: (reader) => current().remove(reader),
+    yank: (reader) => current().yank(reader),
+    has: (reader) => current().has(reader),
+    removeAll: () => current().removeAll(),
+    afterTest: (context) => current().afterTest(context),
+    close: () => current().close(),
   };
 }

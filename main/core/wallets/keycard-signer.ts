@@ -7,34 +7,30 @@
  * The master node: EXPORT KEY of the master returns a stale chain code (section 9), so `node('m')`
  * reads the public key only and gives an empty chain code (callers use it for the fingerprint).
  */
-import { secp256k1 } from '@noble/curves/secp256k1.js';
 import type { KeycardClient } from '../../../drivers/keycard/client.ts';
 import { bytesEqual } from '../../../drivers/satochip/bytes.ts';
+import { compressPoint } from '../../../drivers/satochip/card-signatures.ts';
 import type { CardSigner } from './signer.ts';
-
-function compressed(uncompressed: Uint8Array): Uint8Array {
-  return secp256k1.Point.fromBytes(uncompressed).toBytes(true);
-}
 
 export function keycardSigner(client: KeycardClient): CardSigner {
   return {
     family: 'keycard',
     schnorr: false,
     async node(path) {
-      if (path === 'm') return { path, publicKey: compressed(await client.exportPublicKey('m')), chainCode: new Uint8Array(0) };
+      if (path === 'm') return { path, publicKey: compressPoint(await client.exportPublicKey('m')), chainCode: new Uint8Array(0) };
       const key = await client.exportExtendedPublicKey(path);
-      return { path, publicKey: compressed(key.publicKey), chainCode: key.chainCode };
+      return { path, publicKey: compressPoint(key.publicKey), chainCode: key.chainCode };
     },
     async xpub(path, version) {
       return client.getXpub(path, version);
     },
     async signDigest(path, digest) {
       const signed = await client.sign({ path }, digest);
-      return { signature: signed.compact, recoveryId: signed.recoveryId, publicKey: compressed(signed.publicKey) };
+      return { signature: signed.compact, recoveryId: signed.recoveryId, publicKey: compressPoint(signed.publicKey) };
     },
     async signForVerifier(path, digest, expectedPublicKey) {
       const signed = await client.sign({ path }, digest);
-      if (!bytesEqual(compressed(signed.publicKey), expectedPublicKey)) return { kind: 'other-key' };
+      if (!bytesEqual(compressPoint(signed.publicKey), expectedPublicKey)) return { kind: 'other-key' };
       return { kind: 'signed', signature: signed.compact };
     },
   };

@@ -18,7 +18,7 @@ import { BtcError } from './errors.ts';
 import { ABSURD_FEE_RATE, P2WPKH_WITNESS_WEIGHT, feeRateOf, weightToVbytes } from './fees.ts';
 import type { BtcNetworkName } from './networks.ts';
 import { BIP84_PURPOSE, BIP86_PURPOSE, HARDENED, chainName, parsePath } from './paths.ts';
-import { describeInputs, describeOutputs, type InputInfo, type OutputInfo, type ScanDepth } from './psbt-ownership.ts';
+import { describeInputs, describeOutputs, type InputInfo, type ScanDepth } from './psbt-ownership.ts';
 import { unsignedTransaction } from './psbt-tx.ts';
 import { classifyScript, opReturnData, scriptAddress, type ScriptType } from './scripts.ts';
 

@@ -6,7 +6,7 @@
  * Errors from the card (SatochipError, DriverError, ...) and from the chain backend pass through
  * unchanged: this list is only about what the wallet itself checks or refuses.
  */
-import { formatErrorMessage } from '../../../../drivers/errors.ts';
+import { CodedError, codedErrorGuard } from '../../../../drivers/errors.ts';
 
 export type BtcErrorCode =
   /** An argument is out of range or of the wrong kind (account index, path, gap limit, option). */
@@ -85,21 +85,13 @@ export const BTC_ERROR_CODES: readonly BtcErrorCode[] = [
 /** Named facts about an error: plain values only, never a key or a seed. */
 export type BtcErrorInfo = Readonly<Record<string, string | number | boolean | readonly string[] | undefined>>;
 
-export class BtcError extends Error {
-  readonly code: BtcErrorCode;
-  readonly info: BtcErrorInfo;
-
+export class BtcError extends CodedError<BtcErrorCode, BtcErrorInfo> {
   constructor(code: BtcErrorCode, message: string, info: BtcErrorInfo = {}, options?: { cause?: unknown }) {
-    super(formatErrorMessage(code, message, info), options);
-    this.name = 'BtcError';
-    this.code = code;
-    this.info = info;
+    super('BtcError', code, message, info, options);
   }
 }
 
-export function isBtcError(error: unknown, code?: BtcErrorCode): error is BtcError {
-  return error instanceof BtcError && (code === undefined || error.code === code);
-}
+export const isBtcError = codedErrorGuard(BtcError);
 
 /** The message of a foreign error, for `info.reason`. */
 export function reasonOf(error: unknown): string {

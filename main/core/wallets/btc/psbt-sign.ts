@@ -15,7 +15,7 @@ import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { Transaction, script as bscript, type Psbt } from 'bitcoinjs-lib';
 import type { CardSigner } from '../signer.ts';
 import type { Bip84Account } from './account.ts';
-import { equalBytes, hash160 } from './bytes.ts';
+import { hash160 } from './bytes.ts';
 import { BtcError, throwIfAborted } from './errors.ts';
 import { describeInputs, type InputInfo, type ScanDepth } from './psbt-ownership.ts';
 import { unsignedTransaction } from './psbt-tx.ts';

@@ -4,7 +4,7 @@
  * bad input is raised before any card command; card and reader failures stay the driver's errors,
  * chain-backend failures stay the chain client's.
  */
-import { formatErrorMessage } from '../../../../drivers/errors.ts';
+import { CodedError, codedErrorGuard } from '../../../../drivers/errors.ts';
 
 export type EthErrorCode =
   /** Not an address: not `0x` + 40 hex digits (ICAP and bare hex are refused too). */
@@ -83,21 +83,13 @@ export interface EthErrorInfo {
   readonly hash?: string;
 }
 
-export class EthError extends Error {
-  readonly code: EthErrorCode;
-  readonly info: EthErrorInfo;
-
+export class EthError extends CodedError<EthErrorCode, EthErrorInfo> {
   constructor(code: EthErrorCode, message: string, info: EthErrorInfo = {}, options?: { cause?: unknown }) {
-    super(formatErrorMessage(code, message, info), options);
-    this.name = 'EthError';
-    this.code = code;
-    this.info = info;
+    super('EthError', code, message, info, options);
   }
 }
 
-export function isEthError(error: unknown, code?: EthErrorCode): error is EthError {
-  return error instanceof EthError && (code === undefined || error.code === code);
-}
+export const isEthError = codedErrorGuard(EthError);
 
 /** Runs `fn` (usually an ethers call on untrusted input) and turns anything it throws into `code`. */
 export function wrapEthers<T>(code: EthErrorCode, message: string, info: EthErrorInfo, fn: () => T): T {

@@ -11,16 +11,19 @@ import type { CardSigner } from '../signer.ts';
 
 export const TEST_MNEMONIC = 'abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about';
 
-export async function emulatedSatochipSigner(mnemonic = TEST_MNEMONIC, passphrase = ''): Promise<{ signer: CardSigner; client: SatochipClient; apdus: () => number }> {
+/** `sent`: the names of the commands sent after setup, in order (tests clear it as they need). */
+export async function emulatedSatochipSigner(mnemonic = TEST_MNEMONIC, passphrase = ''): Promise<{ signer: CardSigner; client: SatochipClient; apdus: () => number; sent: string[] }> {
   const card = demoSatochip(`signer ${mnemonic} ${passphrase}`);
   let apdus = 0;
+  const sent: string[] = [];
   const transport = new ApduTransport(new InProcessChannel('test signer', card));
-  const client = new SatochipClient({ send: (command) => (apdus++, transport.send(command)) });
+  const client = new SatochipClient({ send: (command) => (apdus++, sent.push(command.name ?? '?'), transport.send(command)) });
   await client.select('satochip');
   await client.getStatus();
   await client.initSecureChannel();
   await client.setup({ pin: '1234', puk: '12345678' });
   await client.verifyPin('1234');
   await client.importSeed(mnemonic, passphrase);
-  return { signer: satochipSigner(client), client, apdus: () => apdus };
+  sent.length = 0;
+  return { signer: satochipSigner(client), client, apdus: () => apdus, sent };
 }
