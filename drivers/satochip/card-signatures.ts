@@ -169,14 +169,20 @@ export function lowSSignature(cardDer: Uint8Array, what: string): LowSSignature 
   return { compact: low.toBytes('compact'), der: low.toBytes('der'), flippedHighS, cardDer };
 }
 
-/** A 33-byte key a caller expects, as both encodings; INVALID_ARGUMENT unless it is a compressed point. */
-export function expectedPoint(compressed: Uint8Array): { compressed: Uint8Array; uncompressed: Uint8Array } {
-  if (!(compressed instanceof Uint8Array) || compressed.length !== 33) throw invalidArgument('expectedPublicKey', 'must be a 33-byte compressed key');
+/**
+ * A key a caller expects, as both encodings; INVALID_ARGUMENT unless it is a point on the curve.
+ * 65 bytes uncompressed is checked on the curve and compressed by its y parity; 33 bytes costs a
+ * square root to decompress.
+ */
+export function expectedPoint(key: Uint8Array): { compressed: Uint8Array; uncompressed: Uint8Array } {
+  if (!(key instanceof Uint8Array) || (key.length !== 33 && key.length !== 65)) throw invalidArgument('expectedPublicKey', 'must be a 33-byte compressed or 65-byte uncompressed key');
+  let point: InstanceType<typeof secp256k1.Point>;
   try {
-    return { compressed: Uint8Array.from(compressed), uncompressed: secp256k1.Point.fromBytes(compressed).toBytes(false) };
+    point = secp256k1.Point.fromBytes(key);
   } catch {
     throw invalidArgument('expectedPublicKey', 'not a point on secp256k1');
   }
+  return key.length === 65 ? { compressed: point.toBytes(true), uncompressed: Uint8Array.from(key) } : { compressed: Uint8Array.from(key), uncompressed: point.toBytes(false) };
 }
 
 function signatureInvalid(what: string): SatochipError {

@@ -40,6 +40,26 @@ describe('Satochip client: signing for a verifier that knows the key', () => {
     }
   });
 
+  it('takes the expected key uncompressed too: same APDUs, the same key remembered in either encoding', async () => {
+    const path = "m/84'/1'/0'/1/3";
+    const uncompressed = secp256k1.Point.fromBytes(keyAt(path)).toBytes(false);
+    const digest = new Uint8Array(32).fill(0x33);
+    sent.length = 0;
+    const signed = await client.signHashForVerifier(path, digest, uncompressed);
+    expect(sent).toEqual(['SC GET EXTENDED KEY', 'SC SIGN HASH']);
+    expect(secp256k1.verify(signed.compact, digest, uncompressed, { prehash: false, lowS: true })).toBe(true);
+    sent.length = 0;
+    await client.signHashForVerifier(path, digest, keyAt(path));
+    await client.signHashForVerifier(path, digest, uncompressed);
+    expect(sent).toEqual(['SC SIGN HASH', 'SC SIGN HASH']);
+    // The key the client now holds as current carries both encodings of the same point.
+    const key = await client.getExtendedKey(path, { expectedPublicKey: uncompressed });
+    expect(key.publicKey).toEqual(keyAt(path));
+    expect(key.publicKeyUncompressed).toEqual(uncompressed);
+    const other = secp256k1.Point.fromBytes(keyAt("m/84'/1'/0'/1/4")).toBytes(false);
+    expect(isSatochipError(await client.signHashForVerifier(path, digest, other).catch((e: unknown) => e), 'KEY_MISMATCH')).toBe(true);
+  });
+
   it('refuses another key (KEY_MISMATCH) before anything is signed', async () => {
     const path = "m/84'/1'/0'/0/7";
     sent.length = 0;
@@ -53,10 +73,17 @@ describe('Satochip client: signing for a verifier that knows the key', () => {
     expect(sent).toEqual(['SC GET EXTENDED KEY']);
   });
 
-  it('refuses an expected key that is not a compressed point before sending anything', async () => {
-    sent.length = 0;
-    const error = await client.signHashForVerifier("m/84'/1'/0'/0/0", new Uint8Array(32), Uint8Array.of(0x05, ...new Uint8Array(32).fill(1))).catch((e: unknown) => e);
-    expect(isSatochipError(error, 'INVALID_ARGUMENT')).toBe(true);
-    expect(sent).toEqual([]);
+  it('refuses an expected key that is not a point before sending anything', async () => {
+    const notKeys = [
+      Uint8Array.of(0x05, ...new Uint8Array(32).fill(1)),
+      Uint8Array.of(0x04, ...new Uint8Array(64).fill(1)),
+      keyAt("m/84'/1'/0'/0/0").subarray(1),
+    ];
+    for (const key of notKeys) {
+      sent.length = 0;
+      const error = await client.signHashForVerifier("m/84'/1'/0'/0/0", new Uint8Array(32), key).catch((e: unknown) => e);
+      expect(isSatochipError(error, 'INVALID_ARGUMENT')).toBe(true);
+      expect(sent).toEqual([]);
+    }
   });
 });

@@ -123,7 +123,7 @@ export interface ExtendedPublicKey {
 export interface ExtendedKeyOptions {
   /** Retry once with a cache reset when the card's BIP32 cache is full (9C01). */
   readonly resetCache?: boolean;
-  /** The 33-byte key this path must give (see expectedExtendedKey). */
+  /** The key this path must give, 33 or 65 bytes (see expectedExtendedKey). */
   readonly expectedPublicKey?: Uint8Array;
 }
 
@@ -625,7 +625,8 @@ export class SatochipClient {
     const indexes = parseBip32Path(path);
     const current = this.currentKey;
     const samePath = current !== null && current.indexes.length === indexes.length && current.indexes.every((value, i) => value === indexes[i]);
-    if (samePath && (expectedPublicKey === undefined || bytesEqual(current.publicKey, expectedPublicKey))) return current;
+    const currentEncoding = expectedPublicKey?.length === 65 ? current?.publicKeyUncompressed : current?.publicKey;
+    if (samePath && (expectedPublicKey === undefined || (currentEncoding !== undefined && bytesEqual(currentEncoding, expectedPublicKey)))) return current;
     return this.getExtendedKey(indexes, expectedPublicKey === undefined ? {} : { expectedPublicKey });
   }
 

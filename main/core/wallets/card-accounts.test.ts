@@ -22,6 +22,11 @@ describe('CardAccounts on the demo Satochip', () => {
     expect(wallets.btc.mainnet.xpub).toBe(root.derive("m/84'/0'/0'").publicExtendedKey);
     expect(wallets.eth.address).toBe(computeAddress(SigningKey.computePublicKey(root.derive("m/44'/60'/0'/0/0").publicKey!, false)));
     expect(CardAccounts.btcAccount(wallets, 'litecoin-regtest').describe(0, 0).address).toMatch(/^rltc1q/);
+    // Each network's account is kept (the keys discovery derived serve the next send); the networks differ.
+    expect(CardAccounts.btcAccount(wallets, 'litecoin-regtest')).toBe(CardAccounts.btcAccount(wallets, 'litecoin-regtest'));
+    expect(CardAccounts.btcAccount(wallets, 'signet')).toBe(CardAccounts.btcAccount(wallets, 'signet'));
+    expect(CardAccounts.btcAccount(wallets, 'regtest').describe(0, 0).address).toMatch(/^bcrt1q/);
+    expect(CardAccounts.btcAccount(wallets, 'testnet')).toBe(wallets.btc.test);
     const again = await accounts.on(DEMO_READER_NAME);
     expect(again?.cardId).toBe(wallets.cardId);
     await readers.close();

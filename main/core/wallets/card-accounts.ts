@@ -20,6 +20,9 @@ export interface CardWallets {
 
 type SessionHost = Pick<ReaderService, 'snapshot' | 'withSession'>;
 
+/** Signet and the regtests read through the testnet account's xpub, by card wallets. */
+const otherTestNetworks = new WeakMap<CardWallets, Map<BtcNetworkName, Bip84Account>>();
+
 export class CardAccounts {
   private readonly byCard = new Map<string, CardWallets>();
 
@@ -49,6 +52,11 @@ export class CardAccounts {
   static btcAccount(wallets: CardWallets, network: BtcNetworkName): Bip84Account {
     if (network === 'mainnet') return wallets.btc.mainnet;
     if (network === 'testnet') return wallets.btc.test;
-    return Bip84Account.fromXpub(wallets.btc.test.xpub, { network, masterFingerprint: wallets.btc.test.masterFingerprint });
+    // One account per network and card, kept: the keys discovery derived serve the next send.
+    let byNetwork = otherTestNetworks.get(wallets);
+    if (!byNetwork) otherTestNetworks.set(wallets, (byNetwork = new Map()));
+    let account = byNetwork.get(network);
+    if (!account) byNetwork.set(network, (account = wallets.btc.test.withNetwork(network)));
+    return account;
   }
 }

@@ -84,6 +84,15 @@ describe('wallets on a Keycard', () => {
     expect(result.signed).toEqual([0, 1]);
     const tx = extractTransaction(finalizePsbt(psbt));
     expect(tx.fee).toBe(1_000);
+    // signForVerifier takes the expected key in either encoding; another key signs nothing.
+    const path = regtest.keyPath(0, 2);
+    const kinds = await withUnlockedCard(slots, 'R', DEMO_KEYCARD_PIN, async ({ signer }) => [
+      (await signer.signForVerifier(path, new Uint8Array(32).fill(7), regtest.publicKey(0, 2))).kind,
+      (await signer.signForVerifier(path, new Uint8Array(32).fill(7), regtest.uncompressedPublicKey(0, 2))).kind,
+      (await signer.signForVerifier(path, new Uint8Array(32).fill(7), regtest.publicKey(0, 3))).kind,
+      (await signer.signForVerifier(path, new Uint8Array(32).fill(7), regtest.uncompressedPublicKey(0, 3))).kind,
+    ]);
+    expect(kinds).toEqual(['signed', 'signed', 'other-key', 'other-key']);
     slots.insert('S', demoKeycard({ label: 'third keycard', mnemonic: 'zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo wrong' }));
     const fresh = externalPsbt(regtest, [{ value: 20_000, owner: { chain: 0, index: 2 } }], [{ script: otherKey(9).script, value: 19_000 }]);
     const mismatch = await withUnlockedCard(slots, 'S', DEMO_KEYCARD_PIN, ({ signer }) => signPsbt(fresh, regtest, signer)).catch((e: unknown) => e);

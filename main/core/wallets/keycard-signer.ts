@@ -30,7 +30,8 @@ export function keycardSigner(client: KeycardClient): CardSigner {
     },
     async signForVerifier(path, digest, expectedPublicKey) {
       const signed = await client.sign({ path }, digest);
-      if (!bytesEqual(compressPoint(signed.publicKey), expectedPublicKey)) return { kind: 'other-key' };
+      const cardKey = expectedPublicKey.length === 65 ? signed.publicKey : compressPoint(signed.publicKey);
+      if (!bytesEqual(cardKey, expectedPublicKey)) return { kind: 'other-key' };
       return { kind: 'signed', signature: signed.compact };
     },
   };

@@ -36,8 +36,9 @@ export interface CardSigner {
   /** ECDSA over `digest` exactly as given (no hashing), verified, low S. */
   signDigest(path: string, digest: Uint8Array): Promise<DigestSignature>;
   /**
-   * ECDSA over `digest` by the key at `path`, which must be `expectedPublicKey` (33 bytes, derived
-   * by the caller from the card's xpub). Low S, but NOT verified here and without a recovery id:
+   * ECDSA over `digest` by the key at `path`, which must be `expectedPublicKey` (derived by the
+   * caller from the card's xpub; 33 bytes compressed, or 65 uncompressed, which spares the driver a
+   * square root to decode it). Low S, but NOT verified here and without a recovery id:
    * only for callers that verify every signature under `expectedPublicKey` before use (the PSBT
    * signer), which saves the curve work of proving the key and the signature twice per input.
    * `other-key` when the card's key at `path` is not `expectedPublicKey` (another card): nothing signed.

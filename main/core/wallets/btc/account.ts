@@ -11,7 +11,7 @@
 import { HDKey } from '@scure/bip32';
 import type { CardSigner } from '../signer.ts';
 import { bytesToHex, equalBytes, hash160, hexToBytes } from './bytes.ts';
-import { PublicChildDeriver } from './ckd.ts';
+import { PublicChildDeriver, type ChildKey } from './ckd.ts';
 import { BtcError, reasonOf } from './errors.ts';
 import { btcNetwork, type BtcNetwork, type BtcNetworkName } from './networks.ts';
 import { BIP84_PURPOSE, HARDENED, accountPath, chainName, formatPath, parsePath, requireChain, requireIndex, type AddressChain } from './paths.ts';
@@ -63,7 +63,7 @@ export class Bip84Account {
   readonly pathIndexes: readonly number[];
 
   readonly #chains: readonly [PublicChildDeriver, PublicChildDeriver];
-  readonly #keys: [Map<number, Uint8Array>, Map<number, Uint8Array>] = [new Map(), new Map()];
+  readonly #keys: [Map<number, ChildKey>, Map<number, ChildKey>] = [new Map(), new Map()];
   readonly #scriptIndex = new Map<string, KeyLocation>();
   readonly #scanned: [number, number] = [0, 0];
 
@@ -140,12 +140,21 @@ export class Bip84Account {
 
   /** The 33-byte public key at chain/index, derived on the host (cached). */
   publicKey(chain: AddressChain, index: number): Uint8Array {
+    return this.#childKey(chain, index).compressed;
+  }
+
+  /** The same key as `publicKey`, 65 bytes uncompressed (signature checks skip decoding it again). */
+  uncompressedPublicKey(chain: AddressChain, index: number): Uint8Array {
+    return this.#childKey(chain, index).uncompressed;
+  }
+
+  #childKey(chain: AddressChain, index: number): ChildKey {
     const keys = this.#keys[requireChain(chain)];
     let key = keys.get(requireIndex(index, 'index'));
     if (!key) {
       key = this.#chains[chain].child(index);
       keys.set(index, key);
-      this.#scriptIndex.set(bytesToHex(p2wpkhScript(hash160(key))), { chain, index });
+      this.#scriptIndex.set(bytesToHex(p2wpkhScript(hash160(key.compressed))), { chain, index });
     }
     return key;
   }

@@ -15,6 +15,13 @@ import type { HDKey } from '@scure/bip32';
 const { Point } = secp256k1;
 const N = Point.Fn.ORDER;
 
+/** One public key in both SEC1 encodings: 33 bytes for scripts, 65 for checks that would otherwise decode it again. */
+export interface ChildKey {
+  readonly compressed: Uint8Array;
+  /** The same point uncompressed: verifying under it needs no square root. */
+  readonly uncompressed: Uint8Array;
+}
+
 export class PublicChildDeriver {
   readonly #node: HDKey;
   readonly #point: InstanceType<typeof Point>;
@@ -28,17 +35,23 @@ export class PublicChildDeriver {
     this.#data.set(node.publicKey);
   }
 
-  /** The compressed public key of non-hardened child `index`. */
-  child(index: number): Uint8Array {
+  /** The public key of non-hardened child `index`. */
+  child(index: number): ChildKey {
     if (!Number.isInteger(index) || index < 0 || index >= 0x80000000) throw new RangeError('non-hardened index expected');
     const data = Uint8Array.from(this.#data);
     new DataView(data.buffer).setUint32(33, index);
     const I = hmac(sha512, this.#node.chainCode!, data);
     const tweak = bytesToNumberBE(I.subarray(0, 32));
-    if (tweak === 0n || tweak >= N) return this.#node.deriveChild(index).publicKey!;
+    if (tweak === 0n || tweak >= N) return this.#reference(index);
     // Variable-time multiplication: the tweak comes from public data (the xpub), nothing secret to leak.
     const child = Point.BASE.multiplyUnsafe(tweak).add(this.#point);
-    if (child.equals(Point.ZERO)) return this.#node.deriveChild(index).publicKey!;
-    return child.toBytes(true);
+    if (child.equals(Point.ZERO)) return this.#reference(index);
+    return { compressed: child.toBytes(true), uncompressed: child.toBytes(false) };
+  }
+
+  /** BIP32's "proceed with the next index" cases, as @scure/bip32 handles them. */
+  #reference(index: number): ChildKey {
+    const compressed = this.#node.deriveChild(index).publicKey!;
+    return { compressed, uncompressed: Point.fromBytes(compressed).toBytes(false) };
   }
 }

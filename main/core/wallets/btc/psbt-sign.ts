@@ -52,7 +52,10 @@ export interface SignResult {
 export interface SigningTask {
   readonly input: number;
   readonly path: string;
+  /** 33 bytes: the key the partial signature names. */
   readonly publicKey: Uint8Array;
+  /** The same key, 65 bytes uncompressed: what the card's key and the signature are checked against. */
+  readonly verificationKey: Uint8Array;
   readonly sighash: Uint8Array;
 }
 
@@ -111,7 +114,8 @@ export function planSigning(psbt: Psbt, account: Bip84Account, signer: Pick<Card
     }
     const scriptCode = p2pkhScript(hash160(info.owner.publicKey));
     const sighash = tx.hashForWitnessV0(info.index, scriptCode, BigInt(info.utxo.value), Transaction.SIGHASH_ALL);
-    return { input: info.index, path: info.owner.path, publicKey: info.owner.publicKey, sighash };
+    const { chain, index } = info.owner.location;
+    return { input: info.index, path: info.owner.path, publicKey: info.owner.publicKey, verificationKey: account.uncompressedPublicKey(chain, index), sighash };
   });
   return { tasks, alreadySigned, foreign };
 }
@@ -126,7 +130,7 @@ export async function signPsbt(psbt: Psbt, account: Bip84Account, signer: CardSi
   const signatures: { input: number; pubkey: Uint8Array; signature: Uint8Array }[] = [];
   for (const task of order) {
     throwIfAborted(options.signal);
-    const signed = await signer.signForVerifier(task.path, task.sighash, task.publicKey);
+    const signed = await signer.signForVerifier(task.path, task.sighash, task.verificationKey);
     if (signed.kind === 'other-key') {
       throw new BtcError('KEY_MISMATCH', "the card's key for this input is not the account's: is this the account's card?", {
         input: task.input,
@@ -143,10 +147,10 @@ export async function signPsbt(psbt: Psbt, account: Bip84Account, signer: CardSi
 }
 
 /** SIGNATURE_INVALID unless `signature` (64 bytes r||s) is a low-S ECDSA signature of the task's digest by its key. */
-export function verifySignature(task: Pick<SigningTask, 'input' | 'path' | 'publicKey' | 'sighash'>, signature: Uint8Array): void {
+export function verifySignature(task: Pick<SigningTask, 'input' | 'path' | 'verificationKey' | 'sighash'>, signature: Uint8Array): void {
   let valid = false;
   try {
-    valid = signature.length === 64 && secp256k1.verify(signature, task.sighash, task.publicKey, { prehash: false, lowS: true, format: 'compact' });
+    valid = signature.length === 64 && secp256k1.verify(signature, task.sighash, task.verificationKey, { prehash: false, lowS: true, format: 'compact' });
   } catch {
     valid = false;
   }

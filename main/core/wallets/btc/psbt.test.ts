@@ -191,11 +191,14 @@ describe('PSBT build, sign on the card, finalize', () => {
       const psbt = externalPsbt(account, inputs, [{ script: pay, value: 8_000 }]);
       expect(await codeOf(() => signPsbt(psbt, account, other.signer))).toBe('KEY_MISMATCH');
       const task = planSigning(psbt, account, card.signer).tasks[0]!;
+      expect(task.verificationKey).toEqual(secp256k1.Point.fromBytes(task.publicKey).toBytes(false));
       const signed = await card.signer.signDigest(task.path, task.sighash);
       expect(() => verifySignature(task, signed.signature)).not.toThrow();
       const otherDigest = Uint8Array.from(task.sighash);
       otherDigest[0]! ^= 0xff;
       expect(await codeOf(() => verifySignature({ ...task, sighash: otherDigest }, signed.signature))).toBe('SIGNATURE_INVALID');
+      const otherKey = secp256k1.Point.fromBytes(account.publicKey(0, 99)).toBytes(false);
+      expect(await codeOf(() => verifySignature({ ...task, verificationKey: otherKey }, signed.signature))).toBe('SIGNATURE_INVALID');
     });
 
     it('a tampered signature in a PSBT fails bitcoinjs-lib verification too', async () => {
