@@ -199,6 +199,12 @@ export interface KeycardNewWalletRequest {
   readonly replaceExisting: boolean;
   /** Show the words in the approval window (off: no paper backup, the two cards are the only copies). */
   readonly showWords: boolean;
+  /**
+   * Each card's PUK (12 digits) for a Keycard in factory state, which is then set up (INIT) with
+   * its PIN above and this PUK. Without it such a card is refused. Unused for a card already set up.
+   */
+  readonly firstPuk?: string;
+  readonly backupPuk?: string;
 }
 
 export interface KeycardCardResultView {
@@ -520,10 +526,17 @@ export const validators: Validators = {
   'keycard.newWallet': (payload) => {
     const method = 'keycard.newWallet';
     const body = plainObject(method, payload);
-    onlyKeys(method, body, ['first', 'backup', 'words', 'firstPin', 'backupPin', 'replaceExisting', 'showWords']);
+    onlyKeys(method, body, ['first', 'backup', 'words', 'firstPin', 'backupPin', 'replaceExisting', 'showWords', 'firstPuk', 'backupPuk']);
     if (body.words !== 12 && body.words !== 24) throw invalid(method, 'words must be 12 or 24');
     for (const field of ['firstPin', 'backupPin'] as const) {
       if (typeof body[field] !== 'string' || !/^[0-9]{6}$/.test(body[field])) throw invalid(method, `${field} must be exactly 6 digits`);
+    }
+    const puks: { firstPuk?: string; backupPuk?: string } = {};
+    for (const field of ['firstPuk', 'backupPuk'] as const) {
+      const puk = body[field];
+      if (puk === undefined) continue;
+      if (typeof puk !== 'string' || !/^[0-9]{12}$/.test(puk)) throw invalid(method, `${field} must be exactly 12 digits`);
+      puks[field] = puk;
     }
     for (const field of ['replaceExisting', 'showWords'] as const) {
       if (typeof body[field] !== 'boolean') throw invalid(method, `${field} must be a boolean`);
@@ -536,6 +549,7 @@ export const validators: Validators = {
       backupPin: body.backupPin as string,
       replaceExisting: body.replaceExisting as boolean,
       showWords: body.showWords as boolean,
+      ...puks,
     };
   },
 };

@@ -1,4 +1,4 @@
-/** The 'keycard.newWallet' request validator: strict readers, 6-digit PINs, 12 or 24 words, booleans, no extra keys. */
+/** The 'keycard.newWallet' request validator: strict readers, 6-digit PINs, optional 12-digit PUKs, 12 or 24 words, booleans, no extra keys. */
 import { describe, expect, it } from 'vitest';
 import { isBridgeError, validateRequest } from './contract.ts';
 
@@ -20,6 +20,10 @@ describe("'keycard.newWallet' validator", () => {
     expect(request).toEqual(good);
     expect(request).not.toBe(good);
     expect(validateRequest('keycard.newWallet', { ...good, words: 24, backup: good.first, replaceExisting: true, showWords: false })).toMatchObject({ words: 24, backup: good.first });
+    // PUKs for cards in factory state: either or both, or none (no such keys in the copy then).
+    expect(validateRequest('keycard.newWallet', { ...good, firstPuk: '123456789012', backupPuk: '000000000000' })).toEqual({ ...good, firstPuk: '123456789012', backupPuk: '000000000000' });
+    expect(validateRequest('keycard.newWallet', { ...good, backupPuk: '000000000000' })).toEqual({ ...good, backupPuk: '000000000000' });
+    expect(Object.keys(validateRequest('keycard.newWallet', good))).not.toContain('firstPuk');
   });
 
   it.each([
@@ -34,6 +38,10 @@ describe("'keycard.newWallet' validator", () => {
     ['a PIN with letters', { ...good, firstPin: '12345a' }, /6 digits/],
     ['a numeric PIN', { ...good, firstPin: 123456 }, /6 digits/],
     ['a missing PIN', { ...good, backupPin: undefined }, /6 digits/],
+    ['an 11-digit PUK', { ...good, firstPuk: '12345678901' }, /firstPuk.*12 digits/],
+    ['a PUK with letters', { ...good, backupPuk: '12345678901x' }, /backupPuk.*12 digits/],
+    ['a numeric PUK', { ...good, backupPuk: 123456789012 }, /12 digits/],
+    ['a null PUK', { ...good, firstPuk: null }, /12 digits/],
     ['replaceExisting as text', { ...good, replaceExisting: 'false' }, /boolean/],
     ['missing showWords', { ...good, showWords: undefined }, /boolean/],
     ['an extra key (the words)', { ...good, mnemonic: 'abandon' }, /unexpected field "mnemonic"/],
@@ -42,7 +50,8 @@ describe("'keycard.newWallet' validator", () => {
     expect(refused(payload)).toMatch(why);
   });
 
-  it('never echoes a PIN in its messages', () => {
+  it('never echoes a PIN or PUK in its messages', () => {
     expect(refused({ ...good, firstPin: '98765x' })).not.toContain('98765x');
+    expect(refused({ ...good, firstPuk: '98765432109x' })).not.toContain('98765432109x');
   });
 });

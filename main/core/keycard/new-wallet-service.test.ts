@@ -9,7 +9,11 @@ import { mnemonicToSeedSync } from '@scure/bip39';
 import { wordlist } from '@scure/bip39/wordlists/english.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { describe, expect, it } from 'vitest';
+import { KeycardClient } from '../../../drivers/keycard/client.ts';
+import { isKeycardError } from '../../../drivers/keycard/errors.ts';
 import { KeycardEmulator, seededRandom } from '../../../drivers/keycard/emulator/index.ts';
+import { decodeResponse, encodeCommand } from '../../../drivers/pcsc/apdu.ts';
+import { isBridgeError } from '../../../preload/contract.ts';
 import { DEMO_KEYCARD_PAIRING_SECRET } from '../../../drivers/keycard/emulator/demo.ts';
 import type { ApprovalDisplay } from '../../../preload/approval-contract.ts';
 import type { KeycardNewWalletProgressView, KeycardNewWalletRequest } from '../../../preload/contract.ts';
@@ -20,6 +24,7 @@ import { SEED_WARNING } from '../approvals/displays/seed.ts';
 import { InProcessSlots } from '../backup/test-support/in-process-slots.ts';
 import { NEW_WALLET_CHECK_PATH } from '../backup/keycard-new-wallet.ts';
 import { KeycardWalletService } from './new-wallet-service.ts';
+import { openKeycard } from './open.ts';
 import { MemoryPairingStore } from './pairings.ts';
 
 const FIRST_PIN = '111111';
@@ -47,10 +52,13 @@ const request = (over: Partial<KeycardNewWalletRequest> = {}): KeycardNewWalletR
   ...over,
 });
 
-/** Two readers with a blank Keycard each, the broker whose "window" decides with `decide`, the service. */
-function setup(label: string, decide: 'approve' | 'reject' = 'approve') {
+/** Two readers with a blank Keycard each (or new ones in factory state), the broker whose "window" decides with `decide`, the service. */
+function setup(label: string, decide: 'approve' | 'reject' = 'approve', cardState: 'set-up' | 'factory' = 'set-up') {
   const slots = new InProcessSlots(['A', 'B']);
-  const cards = { A: blankKeycard(`${label}-a`, FIRST_PIN), B: blankKeycard(`${label}-b`, BACKUP_PIN) };
+  const cards =
+    cardState === 'factory'
+      ? { A: new KeycardEmulator({ random: seededRandom(`${label}-a`) }), B: new KeycardEmulator({ random: seededRandom(`${label}-b`) }) }
+      : { A: blankKeycard(`${label}-a`, FIRST_PIN), B: blankKeycard(`${label}-b`, BACKUP_PIN) };
   slots.insert('A', cards.A);
   slots.insert('B', cards.B);
   const opened: OpenApproval<unknown>[] = [];
@@ -65,8 +73,11 @@ function setup(label: string, decide: 'approve' | 'reject' = 'approve') {
   const progress: KeycardNewWalletProgressView[] = [];
   service.onProgress((p) => progress.push(p));
   const sent = (reader: 'A' | 'B', name: string) => (slots.sent.get(reader) ?? []).filter((n) => n.includes(name)).length;
-  return { slots, cards, opened, broker, service, progress, sent };
+  return { slots, cards, opened, broker, service, progress, sent, pairings };
 }
+
+/** A client talking to the emulator directly (the card off any reader). */
+const clientOf = (card: KeycardEmulator) => new KeycardClient({ send: async (command) => decodeResponse(await card.process(encodeCommand(command))) });
 
 const wordsOf = (approval: OpenApproval<unknown>) => (approval.request.view as ApprovalDisplay).sections.flatMap((s) => s.rows.map((r) => r.value));
 
@@ -165,6 +176,49 @@ describe('KeycardWalletService', () => {
     expect(t.opened).toHaveLength(2);
     expect(wordsOf(t.opened[1]!)).toHaveLength(24);
     expect(result.publicKey).toBe(keyOf(wordsOf(t.opened[1]!)));
+  });
+
+  it('new cards in factory state: refused without a PUK (nothing sent but SELECT); with PUKs set up with those PINs and PUKs, then the wallet', async () => {
+    const t = setup('factory', 'approve', 'factory');
+    const refused = await t.service.newWallet(request()).catch((e: unknown) => e);
+    expect(isBridgeError(refused, 'CARD_ERROR')).toBe(true);
+    expect((refused as Error).message).toMatch(/first Keycard is new \(factory state\)/);
+    expect((refused as { hint?: string }).hint).toMatch(/Set up new Keycards/);
+    expect(t.sent('A', 'INIT')).toBe(0);
+    expect(t.opened).toHaveLength(0);
+    expect(t.service.resumable).toBe(true);
+
+    // Only the first card's PUK: the first is set up, the backup is refused the same way.
+    const half = await t.service.newWallet(request({ firstPuk: '101010101010' })).catch((e: unknown) => e);
+    expect((half as Error).message).toMatch(/backup Keycard is new/);
+    expect(t.sent('A', 'INIT')).toBe(1);
+    expect(t.sent('B', 'INIT')).toBe(0);
+
+    const result = await t.service.newWallet(request({ firstPuk: '101010101010', backupPuk: '202020202020' }));
+    expect(t.sent('A', 'INIT')).toBe(1);
+    expect(t.sent('B', 'INIT')).toBe(1);
+    expect(result.publicKey).toBe(keyOf(wordsOf(t.opened[0]!)));
+    expect(t.progress.some((p) => p.kind === 'resumed')).toBe(true);
+
+    // Each card now answers its own PIN, and its PUK unblocks it (the PIN blocked first by wrong tries).
+    for (const [card, pin, puk] of [
+      [t.cards.A, FIRST_PIN, '101010101010'],
+      [t.cards.B, BACKUP_PIN, '202020202020'],
+    ] as const) {
+      const client = clientOf(card);
+      await openKeycard(client, { pairings: t.pairings });
+      await client.verifyPin(pin);
+      let blocked = false;
+      while (!blocked) {
+        const error = await client.verifyPin('000000').catch((e: unknown) => e);
+        blocked = isKeycardError(error, 'PIN_BLOCKED');
+        if (!blocked) expect(isKeycardError(error, 'PIN_INVALID')).toBe(true);
+      }
+      await client.unblockPin(puk, pin);
+      await client.verifyPin(pin);
+      const info = await client.select();
+      expect(info.initialized && info.keyUid && Buffer.from(info.keyUid).toString('hex')).toBe(result.keyUid);
+    }
   });
 
   it('the handler: validates, runs the flow, maps a rejection to REJECTED and a card holding a wallet to CARD_ERROR with a hint', async () => {

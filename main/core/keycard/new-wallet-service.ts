@@ -106,6 +106,15 @@ export class KeycardWalletService {
         slots: this.options.slots,
         readers: { first: request.first, backup: request.backup },
         pin: async (role) => (role === 'first' ? pending.request.firstPin : pending.request.backupPin),
+        // A card in factory state is set up with its PIN and the PUK the person chose for it.
+        setup: async (role) => {
+          const { firstPin, backupPin, firstPuk, backupPuk } = pending.request;
+          const puk = role === 'first' ? firstPuk : backupPuk;
+          if (puk === undefined) {
+            throw new BridgeError('CARD_ERROR', `the ${TITLES[role]} is new (factory state): it has no PIN yet`, 'Tick "Set up new Keycards", choose its PUK and start again: it resumes where it stopped.');
+          }
+          return { pin: role === 'first' ? firstPin : backupPin, puk };
+        },
         pairings: this.options.pairings(),
         words: request.words,
         get replaceExistingKeys() {
