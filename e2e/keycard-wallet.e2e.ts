@@ -4,6 +4,7 @@
  * Chromium. The words appear in the approval window only (never in the app page's DOM); the key
  * both cards report is checked here against an independent BIP32 derivation of the words read off
  * the approval page. Rejecting the words stops the flow with nothing loaded on the backup card.
+ * Two new Keycards in factory state are set up by the same screen with the PINs and PUKs typed there.
  */
 import { HDKey } from '@scure/bip32';
 import { mnemonicToSeedSync, validateMnemonic } from '@scure/bip39';
@@ -12,11 +13,14 @@ import { secp256k1 } from '@noble/curves/secp256k1.js';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeycardClient } from '../drivers/keycard/client.ts';
+import { isKeycardError } from '../drivers/keycard/errors.ts';
 import { DEMO_KEYCARD_PAIRING_SECRET } from '../drivers/keycard/emulator/demo.ts';
 import { KeycardEmulator, seededRandom } from '../drivers/keycard/emulator/index.ts';
 import { decodeResponse, encodeCommand } from '../drivers/pcsc/apdu.ts';
 import { ensurePcscd, insertVirtualCard } from '../drivers/virtual/pcscd-harness.ts';
 import type { VpcdCard } from '../drivers/virtual/vpcd.ts';
+import { openKeycard } from '../main/core/keycard/open.ts';
+import { MemoryPairingStore } from '../main/core/keycard/pairings.ts';
 import { type RunningApp, launchChromium, nextApproval, startBrowserApp } from './support/browser-app.ts';
 
 const READER_0 = 'Virtual PCD 00 00';
@@ -31,9 +35,11 @@ function blankKeycard(label: string, pin: string): KeycardEmulator {
   return card;
 }
 
+const clientOf = (card: KeycardEmulator) => new KeycardClient({ send: async (command) => decodeResponse(await card.process(encodeCommand(command))) });
+
 /** The key UID the card reports on SELECT (null: no key), asked of the emulator directly once it is off the reader. */
 async function keyUidOf(card: KeycardEmulator): Promise<string | null> {
-  const client = new KeycardClient({ send: async (command) => decodeResponse(await card.process(encodeCommand(command))) });
+  const client = clientOf(card);
   const info = await client.select();
   if (!info.initialized) throw new Error('card not initialised');
   return info.keyUid ? Buffer.from(info.keyUid).toString('hex') : null;
@@ -54,13 +60,14 @@ describe('browser mode: new Keycard wallet with a backup card (two vpcd Keycards
 
   const readerOptions = () => page.getByTestId('keycard-first-reader').locator('option').allTextContents();
 
-  async function insertPair(label: string): Promise<{ first: KeycardEmulator; backup: KeycardEmulator }> {
+  async function insertPair(label: string, state: 'set-up' | 'factory' = 'set-up'): Promise<{ first: KeycardEmulator; backup: KeycardEmulator }> {
     while (inserted.length) await inserted.pop()!.remove();
     // The app must have seen the previous cards leave (vpcd is polled) before new ones come: a card
     // swapped faster than that can leave a stale connection behind.
     await expect.poll(readerOptions, { timeout: 10_000 }).toEqual([`${READER_0} (no card yet)`, `${READER_1} (no card yet)`]);
-    const first = blankKeycard(`${label}-first`, FIRST_PIN);
-    const backup = blankKeycard(`${label}-backup`, BACKUP_PIN);
+    const fresh = (name: string) => new KeycardEmulator({ random: seededRandom(name) });
+    const first = state === 'factory' ? fresh(`${label}-first`) : blankKeycard(`${label}-first`, FIRST_PIN);
+    const backup = state === 'factory' ? fresh(`${label}-backup`) : blankKeycard(`${label}-backup`, BACKUP_PIN);
     inserted.push(await insertVirtualCard(first, 0));
     inserted.push(await insertVirtualCard(backup, 1));
     return { first, backup };
@@ -84,9 +91,9 @@ describe('browser mode: new Keycard wallet with a backup card (two vpcd Keycards
     await app?.stop();
   });
 
-  /** Fills the form once both readers show a Keycard, and starts. */
-  async function fillAndStart(): Promise<void> {
-    await expect.poll(readerOptions, { timeout: 10_000 }).toEqual([`${READER_0} (Keycard)`, `${READER_1} (Keycard)`]);
+  /** Fills the form once both readers show a Keycard, and starts (`beforeStart` fills more first). */
+  async function fillAndStart(shown = 'Keycard', beforeStart: () => Promise<void> = async () => {}): Promise<void> {
+    await expect.poll(readerOptions, { timeout: 10_000 }).toEqual([`${READER_0} (${shown})`, `${READER_1} (${shown})`]);
     await page.getByTestId('keycard-first-reader').selectOption(READER_0);
     await page.getByTestId('keycard-backup-reader').selectOption(READER_1);
     expect(await page.getByTestId('keycard-reader-note').textContent()).toMatch(/each card/);
@@ -96,6 +103,7 @@ describe('browser mode: new Keycard wallet with a backup card (two vpcd Keycards
     expect(await page.getByTestId('keycard-first-pin').getAttribute('type')).toBe('password');
     await page.getByTestId('keycard-first-pin').fill(FIRST_PIN);
     await page.getByTestId('keycard-backup-pin').fill(BACKUP_PIN);
+    await beforeStart();
     await page.getByTestId('keycard-start').click();
   }
 
@@ -154,6 +162,57 @@ describe('browser mode: new Keycard wallet with a backup card (two vpcd Keycards
     while (inserted.length) await inserted.pop()!.remove();
     expect(await keyUidOf(cards.first)).toBe(keyUid);
     expect(await keyUidOf(cards.backup)).toBe(keyUid);
+    await window.close();
+  });
+
+  it('two new Keycards (factory state): the screen offers to set them up; they get the PINs and PUKs typed there, then the wallet', async () => {
+    const cards = await insertPair('e2e-factory', 'factory');
+    const puks = { first: '135791357913', backup: '246802468024' };
+    await fillAndStart('new Keycard, not set up', async () => {
+      // The screen ticked "set up new Keycards" itself and asks for each PIN again and a PUK, twice.
+      expect(await page.getByTestId('keycard-setup-new').isChecked()).toBe(true);
+      await page.getByTestId('keycard-setup-note').waitFor();
+      await page.getByTestId('keycard-first-pinAgain').fill(FIRST_PIN);
+      await page.getByTestId('keycard-backup-pinAgain').fill(BACKUP_PIN);
+      await page.getByTestId('keycard-first-puk').fill(puks.first);
+      await page.getByTestId('keycard-first-pukAgain').fill(puks.first);
+      await page.getByTestId('keycard-backup-puk').fill(puks.backup);
+      // A mistyped repeat is caught on the screen, before anything is sent.
+      await page.getByTestId('keycard-backup-pukAgain').fill('246802468025');
+      // (Already disabled when an earlier request left the form checking as you type.)
+      await page.getByTestId('keycard-start').click({ force: true });
+      expect(await page.locator('#keycard-backup-pukAgain-problem').textContent()).toMatch(/differ/);
+      expect(await page.getByTestId('keycard-start').isDisabled()).toBe(true);
+      await page.getByTestId('keycard-backup-pukAgain').fill(puks.backup);
+      await expect.poll(() => page.locator('#keycard-backup-pukAgain-problem').count()).toBe(0);
+    });
+    const window = await openApproval();
+    const words = (await window.getByTestId('approval-row').locator('dd').allTextContents()).map((w) => w.trim());
+    expect(words).toHaveLength(12);
+    await window.getByTestId('approval-approve').click();
+    await page.getByTestId('keycard-done').waitFor({ timeout: 30_000 });
+    expect((await page.getByTestId('keycard-public-key').textContent())!.trim()).toBe(keyOf(words));
+    const keyUid = (await page.getByTestId('keycard-key-uid').textContent())!.trim();
+    // The form is emptied once the request is over (the set-up fields with it), and the readers
+    // show the cards as they are now: set up.
+    expect(await page.getByTestId('keycard-first-pin').inputValue()).toBe('');
+    await expect.poll(() => page.getByTestId('keycard-setup-new').isChecked()).toBe(false);
+    await expect.poll(readerOptions, { timeout: 10_000 }).toEqual([`${READER_0} (Keycard)`, `${READER_1} (Keycard)`]);
+    while (inserted.length) await inserted.pop()!.remove();
+    // Off the readers: each card is set up (default pairing password), answers its PIN, and its PUK unblocks it.
+    for (const [card, pin, puk] of [
+      [cards.first, FIRST_PIN, puks.first],
+      [cards.backup, BACKUP_PIN, puks.backup],
+    ] as const) {
+      expect(await keyUidOf(card)).toBe(keyUid);
+      const client = clientOf(card);
+      await openKeycard(client, { pairings: new MemoryPairingStore() });
+      await client.verifyPin(pin);
+      for (let tries = 0; tries < 3; tries += 1) await client.verifyPin('000000').catch((e: unknown) => expect(isKeycardError(e)).toBe(true));
+      expect(isKeycardError(await client.verifyPin(pin).catch((e: unknown) => e), 'PIN_BLOCKED')).toBe(true);
+      await client.unblockPin(puk, pin);
+      await client.verifyPin(pin);
+    }
     await window.close();
   });
 

@@ -225,6 +225,19 @@ describe('createTapdeskApi', () => {
     ]);
   });
 
+  it('newKeycardWallet passes exactly the request fields on, the PUKs only when given (each request still valid)', async () => {
+    const { transport, calls } = fakeTransport(() => ({ ok: true, result: null }));
+    const api = createTapdeskApi(transport);
+    const request = { first: 'R0', backup: 'R1', words: 12, firstPin: '123456', backupPin: '654321', replaceExisting: false, showWords: true } as const;
+    await api.newKeycardWallet({ ...request, extra: 'dropped' } as typeof request);
+    await api.newKeycardWallet({ ...request, firstPuk: '111122223333', backupPuk: '444455556666' });
+    expect(calls).toEqual([
+      ['keycard.newWallet', request],
+      ['keycard.newWallet', { ...request, firstPuk: '111122223333', backupPuk: '444455556666' }],
+    ]);
+    for (const [, payload] of calls) expect(validateRequest('keycard.newWallet', payload)).toEqual(payload);
+  });
+
   it('onReadersChanged subscribes to readers.changed and returns the unsubscribe function', () => {
     const { transport, subscribers } = fakeTransport(() => null);
     const api = createTapdeskApi(transport);

@@ -650,6 +650,8 @@ export function createTapdeskApi(transport: BridgeTransport): TapdeskApi {
         backupPin: request.backupPin,
         replaceExisting: request.replaceExisting,
         showWords: request.showWords,
+        ...(request.firstPuk === undefined ? {} : { firstPuk: request.firstPuk }),
+        ...(request.backupPuk === undefined ? {} : { backupPuk: request.backupPuk }),
       }),
     onKeycardWalletProgress: (listener: (progress: KeycardNewWalletProgressView) => void) =>
       transport.subscribe('keycard.newWallet.progress', (payload) => listener(payload as KeycardNewWalletProgressView)),

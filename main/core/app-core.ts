@@ -55,7 +55,7 @@ export async function createCore(options: CoreOptions): Promise<TapdeskCore> {
   const saved = options.chains ? null : options.settings?.load();
   if (saved?.problem) notices.push(saved.problem);
   let chains = options.chains ?? (saved?.settings ? applySettings(DEFAULT_CHAINS, saved.settings) : DEFAULT_CHAINS);
-  const keycard = new KeycardWalletService({ slots: readers, approvals, pairings: keycardPairings });
+  const keycard = new KeycardWalletService({ slots: readers, approvals, pairings: keycardPairings, reidentify: (reader) => readers.identify(reader) });
   return {
     appInfo: () => ({
       name: 'Tapdesk',

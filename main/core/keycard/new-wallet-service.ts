@@ -25,6 +25,11 @@ export interface KeycardWalletServiceOptions {
   readonly pairings: () => PairingStore;
   /** How long to wait for a card to be presented (default: the flow's 5 minutes). */
   readonly presentTimeoutMs?: number;
+  /**
+   * Reads the card on a reader again once a request is over (the app's ReaderService.identify):
+   * a card set up or loaded meanwhile then shows as it is now, not as it was when inserted.
+   */
+  readonly reidentify?: (reader: string) => Promise<unknown>;
 }
 
 type ProgressListener = (progress: KeycardNewWalletProgressView) => void;
@@ -62,6 +67,7 @@ export class KeycardWalletService {
       return await this.run(request);
     } finally {
       this.running = false;
+      for (const reader of new Set([request.first, request.backup])) void this.options.reidentify?.(reader).catch(() => undefined);
     }
   }
 

@@ -3,7 +3,7 @@
  * the form's checks as the person types (main validates again), the progress line, and error
  * sentences that say which card and what to do.
  */
-import type { KeycardNewWalletProgressView, ReaderView, ReadersSnapshot } from '../../../preload/contract.ts';
+import type { KeycardNewWalletProgressView, KeycardNewWalletRequest, ReaderView, ReadersSnapshot } from '../../../preload/contract.ts';
 
 export interface KeycardWalletForm {
   first: string;
@@ -13,6 +13,14 @@ export interface KeycardWalletForm {
   backupPin: string;
   replaceExisting: boolean;
   showWords: boolean;
+  /** Set up cards in factory state: each gets its PIN (typed twice) and a PUK (typed twice). */
+  setupNew: boolean;
+  firstPinAgain: string;
+  backupPinAgain: string;
+  firstPuk: string;
+  backupPuk: string;
+  firstPukAgain: string;
+  backupPukAgain: string;
 }
 
 /** Every PC/SC reader (a Keycard may be presented later); the demo reader holds a Satochip, never offered. */
@@ -20,23 +28,44 @@ export function keycardReaders(snapshot: ReadersSnapshot | null): ReaderView[] {
   return (snapshot?.readers ?? []).filter((r) => r.kind === 'pcsc');
 }
 
+/** A Keycard still in factory state (SELECT answered with its public key only): no PIN, PUK or pairing yet. */
+export function holdsNewKeycard(reader: ReaderView | undefined): boolean {
+  const card = reader?.card;
+  return card?.status === 'identified' && card.family === 'keycard' && (card.details?.initialized ?? '').startsWith('no');
+}
+
 export function keycardReaderLabel(reader: ReaderView): string {
   const card = reader.card;
   if (!card) return `${reader.name} (no card yet)`;
+  if (holdsNewKeycard(reader)) return `${reader.name} (new Keycard, not set up)`;
   if (card.status === 'identified') return `${reader.name} (${card.product ?? 'card'}${card.family === 'keycard' ? '' : ', not a Keycard'})`;
   return `${reader.name} (${card.status === 'identifying' ? 'reading the card' : 'unknown card'})`;
 }
 
 export const PIN_PATTERN = /^[0-9]{6}$/;
+export const PUK_PATTERN = /^[0-9]{12}$/;
 
 /** Field -> what is wrong, for the fields that are wrong. */
 export function checkForm(form: KeycardWalletForm): Partial<Record<keyof KeycardWalletForm, string>> {
   const problems: Partial<Record<keyof KeycardWalletForm, string>> = {};
   if (!form.first) problems.first = 'Choose the reader of the first Keycard.';
   if (!form.backup) problems.backup = 'Choose the reader of the backup Keycard.';
-  if (!PIN_PATTERN.test(form.firstPin)) problems.firstPin = 'A Keycard PIN is 6 digits.';
-  if (!PIN_PATTERN.test(form.backupPin)) problems.backupPin = 'A Keycard PIN is 6 digits.';
+  for (const role of ['first', 'backup'] as const) {
+    const pin = form[`${role}Pin`];
+    if (!PIN_PATTERN.test(pin)) problems[`${role}Pin`] = 'A Keycard PIN is 6 digits.';
+    if (!form.setupNew) continue;
+    // A PIN or PUK mistyped while setting a card up would lock the person out: each is typed twice.
+    if (form[`${role}PinAgain`] !== pin) problems[`${role}PinAgain`] = 'The two PINs differ.';
+    if (!PUK_PATTERN.test(form[`${role}Puk`])) problems[`${role}Puk`] = 'A Keycard PUK is 12 digits.';
+    else if (form[`${role}PukAgain`] !== form[`${role}Puk`]) problems[`${role}PukAgain`] = 'The two PUKs differ.';
+  }
   return problems;
+}
+
+/** What goes to main: the PUKs only when new cards are to be set up, never the repeated entries. */
+export function newWalletRequest(form: KeycardWalletForm): KeycardNewWalletRequest {
+  const { first, backup, words, firstPin, backupPin, replaceExisting, showWords } = form;
+  return { first, backup, words, firstPin, backupPin, replaceExisting, showWords, ...(form.setupNew ? { firstPuk: form.firstPuk, backupPuk: form.backupPuk } : {}) };
 }
 
 /** What the person does with one reader for both cards. */
