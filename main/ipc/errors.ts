@@ -10,6 +10,8 @@ import { CardNotUnlockedError } from '../core/signing/errors.ts';
 import { isBtcError } from '../core/wallets/btc/errors.ts';
 import { isEthError } from '../core/wallets/eth/errors.ts';
 
+const SET_UP_KEYCARD = 'A new Keycard: set it up on the "New Keycard wallet" screen (tick "Set up new Keycards"), or with tapdesk keycard init --reader NAME.';
+
 export function toBridgeError(error: unknown): BridgeError {
   if (error instanceof BridgeError) return error;
   if (isDriverError(error)) {
@@ -20,7 +22,7 @@ export function toBridgeError(error: unknown): BridgeError {
     if (error.code === 'PIN_INVALID') return new BridgeError('PIN_INVALID', `wrong PIN, ${error.info.triesLeft ?? '?'} tries left`, 'Check the PIN; it is never retried automatically.');
     if (error.code === 'PIN_BLOCKED') return new BridgeError('PIN_BLOCKED', 'the PIN is blocked', 'Unblock it with the PUK.');
     if (error.code === 'INVALID_ARGUMENT') return new BridgeError('INVALID_INPUT', error.message);
-    if (error.code === 'NOT_INITIALIZED') return new BridgeError('CARD_ERROR', error.message, 'Set the card up first: tapdesk keycard init --reader NAME.');
+    if (error.code === 'NOT_INITIALIZED') return new BridgeError('CARD_ERROR', error.message, SET_UP_KEYCARD);
     if (error.code === 'NO_FREE_PAIRING_SLOT') return new BridgeError('CARD_ERROR', error.message, 'Unpair an old host first (tapdesk keycard unpair), or factory reset the card.');
     if (error.code === 'PAIRING_FAILED') return new BridgeError('CARD_ERROR', error.message, 'The pairing password is not the card\'s (or this is not a genuine Keycard).');
     return new BridgeError('CARD_ERROR', error.message);
@@ -42,7 +44,7 @@ export function toBridgeError(error: unknown): BridgeError {
       WRONG_CARD: 'Put the right card on that reader (each card is recognised by its instance UID), or use one reader and swap when asked.',
       TARGET_SEEDED: 'Use a card without a wallet, or tick "replace a wallet already on a card" only if that wallet is backed up elsewhere.',
       VERIFY_FAILED: 'The two cards do not hold the same wallet: do not rely on either; start again.',
-      CARD_NOT_SET_UP: 'Set the card up first: tapdesk keycard init --reader NAME.',
+      CARD_NOT_SET_UP: SET_UP_KEYCARD,
     };
     return new BridgeError('CARD_ERROR', message, hints[error.code]);
   }
