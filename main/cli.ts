@@ -8,7 +8,7 @@
  *   tapdesk xpub --reader NAME --path PATH [--version xpub|ypub|zpub|tpub|vpub] [--json]     (Satochip, Keycard)
  *   tapdesk sign-digest --reader NAME --path PATH --hex 64HEX [--json]                       (Satochip, Keycard)
  *   tapdesk backup --from READER --to READER [--json] | --swap --reader READER              (Seedkeeper -> Seedkeeper)
- *   tapdesk backup --new-wallet (--from READER --to READER | --swap --reader READER) [--no-show] [--replace] [--words N] [--json]
+ *   tapdesk backup --new-wallet (--from READER --to READER | --swap --reader READER) [--no-show] [--replace] [--setup-new] [--words N] [--json]
  *                                                                                             (a new wallet on two Keycards)
  *   tapdesk restore-satochip --from READER --to READER [--sid N] [--json] | --swap --reader READER
  *   tapdesk keycard init --reader NAME [--pin-tries N] [--puk-tries N] [--json]
@@ -96,6 +96,7 @@ export async function runCli(argv: readonly string[], io: CliIo, service?: CliRe
         'new-wallet': { type: 'boolean', default: false },
         'no-show': { type: 'boolean', default: false },
         replace: { type: 'boolean', default: false },
+        'setup-new': { type: 'boolean', default: false },
         words: { type: 'string' },
       },
     }));

@@ -35,14 +35,15 @@ export const backupCommand: CliCommand<BackupOptions> = {
   usage: [
     'tapdesk backup --from READER --to READER [--json]   (Seedkeeper -> Seedkeeper; PINs: TAPDESK_PIN, TAPDESK_BACKUP_PIN or prompts)',
     'tapdesk backup --swap --reader READER [--json]      (one reader: swap the cards when told)',
-    'tapdesk backup --new-wallet --from READER --to READER [--no-show] [--replace] [--words 12|15|18|21|24] [--json]',
+    'tapdesk backup --new-wallet --from READER --to READER [--no-show] [--replace] [--setup-new] [--words 12|15|18|21|24] [--json]',
     'tapdesk backup --new-wallet --swap --reader READER [...]',
-    '    a new Keycard wallet on two Keycards, its words shown once (PINs: TAPDESK_PIN first card, TAPDESK_BACKUP_PIN backup card, or prompts)',
+    '    a new Keycard wallet on two Keycards, its words shown once (PINs: TAPDESK_PIN first card, TAPDESK_BACKUP_PIN backup card, or prompts;',
+    '    --setup-new sets up cards in factory state with that PIN and a PUK: TAPDESK_PUK / TAPDESK_BACKUP_PUK, or prompts)',
   ],
 
   prepare(values, io) {
     if (values['new-wallet']) return { kind: 'keycard', ...prepareNewWallet(values, io) };
-    for (const option of ['no-show', 'replace', 'words'] as const) {
+    for (const option of ['no-show', 'replace', 'setup-new', 'words'] as const) {
       if (values[option] !== undefined && values[option] !== false) throw new UsageError(`backup: --${option} goes with --new-wallet (Keycard)`);
     }
     const readers = flowReaders<BackupRole>(values, 'backup', 'master', 'backup');

@@ -65,6 +65,8 @@ export interface CliValues {
   readonly 'new-wallet'?: boolean | undefined;
   readonly 'no-show'?: boolean | undefined;
   readonly replace?: boolean | undefined;
+  /** backup --new-wallet: set up Keycards in factory state (their PIN, and a PUK). */
+  readonly 'setup-new'?: boolean | undefined;
   readonly words?: string | undefined;
 }
 
@@ -125,7 +127,7 @@ const HINTS: Readonly<Record<string, string>> = {
 const KEYCARD_HINTS: Readonly<Record<string, string>> = {
   PIN_BLOCKED: 'The PIN is blocked: unblock it with the PUK (tapdesk keycard unblock-pin --reader NAME).',
   PUK_BLOCKED: 'The PUK is used up: only a factory reset makes this Keycard usable again (its wallet is lost unless you have the words).',
-  NOT_INITIALIZED: 'The Keycard is in factory state: set it up first with tapdesk keycard init --reader NAME.',
+  NOT_INITIALIZED: 'The Keycard is in factory state: set it up first with tapdesk keycard init --reader NAME (backup --new-wallet sets new cards up with --setup-new).',
   ALREADY_INITIALIZED: 'The Keycard is already set up: pair with it (tapdesk keycard pair --reader NAME) instead.',
   PAIRING_FAILED: 'Wrong pairing password for this Keycard: set TAPDESK_PAIRING_PASSWORD (or type it at the prompt of tapdesk keycard pair).',
   NO_FREE_PAIRING_SLOT: 'All 5 pairing slots of this Keycard are taken: free one from a host that is paired (tapdesk keycard unpair --reader NAME --index N).',

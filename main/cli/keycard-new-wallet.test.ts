@@ -252,7 +252,7 @@ describe('tapdesk backup --new-wallet', () => {
     expect(slots.apdus.size).toBe(0);
   });
 
-  it('a card in factory state: exit 1 telling to run keycard init first', async () => {
+  it('a card in factory state without --setup-new: exit 1 telling to run keycard init first (or use --setup-new)', async () => {
     const slots = new InProcessSlots(['A', 'B']);
     slots.insert('A', new KeycardEmulator({ random: seededRandom('cli nw factory') }));
     slots.insert('B', blankKeycard('cli nw factory backup', PINS.backup));
@@ -260,5 +260,76 @@ describe('tapdesk backup --new-wallet', () => {
     expect(await runCli(['backup', '--new-wallet', '--from', 'A', '--to', 'B'], io, slots)).toBe(1);
     expect(io.stderr.join('\n')).toMatch(/code=NOT_INITIALIZED/);
     expect(io.stderr.join('\n')).toContain('tapdesk keycard init --reader NAME');
+    expect(io.stderr.join('\n')).toContain('--setup-new');
+  });
+});
+
+describe('tapdesk backup --new-wallet --setup-new (cards in factory state)', () => {
+  const fresh = (label: string) => new KeycardEmulator({ random: seededRandom(label) });
+  const PUKS = { first: '314159265358', backup: '271828182845' };
+
+  /** The card answers `pin` (after pairing with the default password) and `puk` unblocks it once the PIN is blocked. */
+  async function answers(slots: InProcessSlots, reader: string, pin: string, puk: string): Promise<void> {
+    const dir = configDir();
+    const status = capture({ TAPDESK_PIN: pin, TAPDESK_CONFIG_DIR: dir });
+    expect(await runCli(['xpub', '--reader', reader, '--path', "m/44'/0'/0'"], status, slots), status.stderr.join('\n')).toBe(0);
+    for (let i = 0; i < 3; i += 1) await runCli(['xpub', '--reader', reader, '--path', "m/44'/0'/0'"], capture({ TAPDESK_PIN: '000000', TAPDESK_CONFIG_DIR: dir }), slots);
+    const unblock = capture({ TAPDESK_PUK: puk, TAPDESK_NEW_PIN: pin, TAPDESK_CONFIG_DIR: dir });
+    expect(await runCli(['keycard', 'unblock-pin', '--reader', reader], unblock, slots), unblock.stderr.join('\n')).toBe(0);
+  }
+
+  it('PUKs from TAPDESK_PUK / TAPDESK_BACKUP_PUK: both cards set up with their PIN and PUK, then the wallet', async () => {
+    const slots = new InProcessSlots(['A', 'B']);
+    slots.insert('A', fresh('cli nw setup first'));
+    slots.insert('B', fresh('cli nw setup backup'));
+    const io = capture({ TAPDESK_PIN: PINS.first, TAPDESK_BACKUP_PIN: PINS.backup, TAPDESK_PUK: PUKS.first, TAPDESK_BACKUP_PUK: PUKS.backup, TAPDESK_CONFIG_DIR: configDir() });
+    expect(await runCli(['backup', '--new-wallet', '--setup-new', '--from', 'A', '--to', 'B', '--json'], io, slots), io.stderr.join('\n')).toBe(0);
+    expect(io.stderr.join('\n')).toMatch(/first Keycard is new \(factory state\)[\s\S]*backup Keycard is new/);
+    expect(JSON.parse(io.stdout.join('\n')).publicKey).toBe(keyOf(printedWords(io.stderr).words));
+    expect(io.stdout.join('\n')).not.toContain(PUKS.first);
+    expect(io.stderr.join('\n')).not.toContain(PUKS.backup);
+    await answers(slots, 'A', PINS.first, PUKS.first);
+    await answers(slots, 'B', PINS.backup, PUKS.backup);
+  });
+
+  it('at the prompts: each new PIN typed again and each PUK twice; a PIN typed differently the second time stops it (exit 2), the card not set up', async () => {
+    const slots = new InProcessSlots(['A', 'B']);
+    slots.insert('A', fresh('cli nw prompt first'));
+    slots.insert('B', blankKeycard('cli nw prompt backup', PINS.backup));
+    const asked: string[] = [];
+    const typed = (question: string) => {
+      asked.push(question);
+      if (question.startsWith('PIN of the first Keycard again')) return PINS.first.replace('1', '9');
+      if (question.startsWith('PIN of the first')) return PINS.first;
+      return PUKS.first;
+    };
+    const io = capture({ TAPDESK_BACKUP_PIN: PINS.backup, TAPDESK_CONFIG_DIR: configDir() }, { promptSecret: async (q) => typed(q) });
+    expect(await runCli(['backup', '--new-wallet', '--setup-new', '--from', 'A', '--to', 'B'], io, slots)).toBe(2);
+    expect(io.stderr.join('\n')).toMatch(/two PINs typed for the first Keycard differ; the card was not set up/);
+    expect(asked).toEqual(['PIN of the first Keycard: ', "PIN of the first Keycard again (it becomes the card's PIN): "]);
+    expect((slots.sent.get('A') ?? []).filter((n) => n.includes('INIT'))).toEqual([]);
+
+    // Typed the same twice, and the PUK twice: set up and done.
+    const good: string[] = [];
+    const io2 = capture(
+      { TAPDESK_BACKUP_PIN: PINS.backup, TAPDESK_CONFIG_DIR: configDir() },
+      { promptSecret: async (q) => (good.push(q), q.startsWith('PIN of the first') ? PINS.first : q.startsWith('New PUK') ? PUKS.first : '') },
+    );
+    expect(await runCli(['backup', '--new-wallet', '--setup-new', '--from', 'A', '--to', 'B'], io2, slots), io2.stderr.join('\n')).toBe(0);
+    expect(good.slice(0, 4)).toEqual(['PIN of the first Keycard: ', "PIN of the first Keycard again (it becomes the card's PIN): ", 'New PUK of the first Keycard (12 digits): ', 'New PUK of the first Keycard (12 digits) again: ']);
+    await answers(slots, 'A', PINS.first, PUKS.first);
+  });
+
+  it('no PUK for a new card and no terminal: exit 2 naming TAPDESK_BACKUP_PUK; --setup-new without --new-wallet is a usage error', async () => {
+    const slots = new InProcessSlots(['A', 'B']);
+    slots.insert('A', blankKeycard('cli nw nopuk first', PINS.first));
+    slots.insert('B', fresh('cli nw nopuk backup'));
+    const io = capture({ TAPDESK_PIN: PINS.first, TAPDESK_BACKUP_PIN: PINS.backup, TAPDESK_CONFIG_DIR: configDir() });
+    expect(await runCli(['backup', '--new-wallet', '--setup-new', '--from', 'A', '--to', 'B'], io, slots)).toBe(2);
+    expect(io.stderr.join('\n')).toMatch(/needs a PUK: set TAPDESK_BACKUP_PUK/);
+    expect((slots.sent.get('B') ?? []).filter((n) => n.includes('INIT'))).toEqual([]);
+    const misuse = capture({ TAPDESK_PIN: PINS.first, TAPDESK_BACKUP_PIN: PINS.backup });
+    expect(await runCli(['backup', '--setup-new', '--from', 'A', '--to', 'B'], misuse, slots)).toBe(2);
+    expect(misuse.stderr.join('\n')).toMatch(/--setup-new goes with --new-wallet/);
   });
 });

@@ -9,18 +9,24 @@
  * once when its card is open. Pairing: the stored one, else PAIR with TAPDESK_PAIRING_PASSWORD or
  * the factory default (stored). --replace lets it overwrite cards that already hold a wallet.
  * --words 12|15|18|21|24 (default 12). A card pulled mid-step: put it back, the flow goes on.
+ * --setup-new: a card in factory state is set up (INIT) with its PIN above (typed twice when asked at
+ * the prompt) and a PUK: TAPDESK_PUK (first card) / TAPDESK_BACKUP_PUK (backup card), else typed
+ * twice at a hidden prompt; without it such a card is refused (NOT_INITIALIZED).
  */
 import type { MnemonicWordCount } from '../../drivers/keycard/client.ts';
 import { isBackupError } from '../core/backup/errors.ts';
 import { KeycardNewWallet, type NewWalletRole, type NewWalletStep } from '../core/backup/keycard-new-wallet.ts';
 import { type CliContext, type CliIo, type CliValues, CliFailure, EXIT, UsageError } from './common.ts';
 import { type FlowReaders, type RoleSpec, checkPins, flowPins, flowReaders, requireFlowReaders, runResuming } from './card-flow.ts';
-import { KEYCARD_ENV, cliPairings, implicitPairingPassword } from './keycard.ts';
+import { KEYCARD_ENV, cliPairings, implicitPairingPassword, readNewKeycardSecret } from './keycard.ts';
 
 export const NEW_WALLET_ROLES: Readonly<Record<NewWalletRole, RoleSpec>> = {
   first: { title: 'first Keycard', pinEnv: KEYCARD_ENV.pin },
   backup: { title: 'backup Keycard', pinEnv: KEYCARD_ENV.backupPin },
 };
+
+/** Where --setup-new reads the PUK of a card in factory state. */
+const PUK_ENV: Readonly<Record<NewWalletRole, string>> = { first: KEYCARD_ENV.puk, backup: KEYCARD_ENV.backupPuk };
 
 const WORD_COUNTS: readonly MnemonicWordCount[] = [12, 15, 18, 21, 24];
 
@@ -29,6 +35,8 @@ export interface NewWalletOptions {
   readonly show: boolean;
   readonly replace: boolean;
   readonly words: MnemonicWordCount;
+  /** Set up cards in factory state (their PIN, a PUK) instead of refusing them. */
+  readonly setupNew: boolean;
 }
 
 export function prepareNewWallet(values: CliValues, io: CliIo): NewWalletOptions {
@@ -40,7 +48,7 @@ export function prepareNewWallet(values: CliValues, io: CliIo): NewWalletOptions
     words = count as MnemonicWordCount;
   }
   checkPins(io, NEW_WALLET_ROLES, 'backup --new-wallet');
-  return { readers, show: !values['no-show'], replace: Boolean(values.replace), words };
+  return { readers, show: !values['no-show'], replace: Boolean(values.replace), words, setupNew: Boolean(values['setup-new']) };
 }
 
 /** The words, numbered, with the warning; printed once to stderr (the terminal), never to stdout. */
@@ -70,6 +78,22 @@ const STEP_TEXT = (step: NewWalletStep): string => {
   }
 };
 
+/**
+ * The PIN and PUK a card of `role` in factory state is set up with: its PIN as given for the flow
+ * (typed once more when it came from the prompt: it becomes the card's PIN), and a new PUK.
+ */
+async function setupSecrets(io: CliIo, role: NewWalletRole, pinOf: (role: NewWalletRole) => Promise<string>): Promise<{ pin: string; puk: string }> {
+  const { title, pinEnv } = NEW_WALLET_ROLES[role];
+  io.err(`The ${title} is new (factory state): it is set up with the PIN given for it and a PUK.`);
+  const pin = await pinOf(role);
+  if (!io.env?.[pinEnv] && io.promptSecret) {
+    const again = await io.promptSecret(`PIN of the ${title} again (it becomes the card's PIN): `);
+    if (again !== pin) throw new UsageError(`the two PINs typed for the ${title} differ; the card was not set up`);
+  }
+  const puk = await readNewKeycardSecret(io, 'PUK', PUK_ENV[role], `New PUK of the ${title} (12 digits)`, `backup --new-wallet --setup-new (${title})`);
+  return { pin, puk };
+}
+
 export async function runNewWallet(options: NewWalletOptions, context: CliContext): Promise<number> {
   const { io } = context;
   const { readers } = options;
@@ -85,6 +109,7 @@ export async function runNewWallet(options: NewWalletOptions, context: CliContex
     slots: context.readers,
     readers: readers.byRole,
     pin: pins.options.pin,
+    ...(options.setupNew ? { setup: (role: NewWalletRole) => setupSecrets(io, role, pins.options.pin) } : {}),
     pairings: cliPairings(io),
     ...(password !== undefined ? { pairingPassword: password } : {}),
     words: options.words,

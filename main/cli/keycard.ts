@@ -18,6 +18,7 @@ export const KEYCARD_ENV = {
   newPuk: 'TAPDESK_NEW_PUK',
   pairingPassword: 'TAPDESK_PAIRING_PASSWORD',
   backupPin: 'TAPDESK_BACKUP_PIN',
+  backupPuk: 'TAPDESK_BACKUP_PUK',
 } as const;
 
 export type SecretKind = 'PIN' | 'PUK';
