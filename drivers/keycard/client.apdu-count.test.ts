@@ -5,6 +5,7 @@
  * key 1, getXpub 2, sign 1, 20 signatures 20 (SIGN P1=01 derives per signature, no DERIVE KEY),
  * ident 1. The exact command sequence is asserted, not just its length.
  */
+import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { HDKey } from '@scure/bip32';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { KeycardClient, type KeycardPairing, pairingSecretFromPassword } from './client.ts';
@@ -67,6 +68,19 @@ describe('Keycard client: APDUs per operation (protocol minimum)', () => {
       for (let i = 0; i < 20; i++) await client.sign({ path: PATH }, new Uint8Array(32).fill(i + 1));
     });
     expect(twenty).toEqual(Array<string>(20).fill('SC SIGN'));
+  });
+
+  it('signUnverified: the same one SIGN, the key of the path and the same low-S r || s as sign', async () => {
+    const digest = new Uint8Array(32).fill(0x42);
+    let checked!: Awaited<ReturnType<KeycardClient['sign']>>;
+    let unverified!: Awaited<ReturnType<KeycardClient['signUnverified']>>;
+    expect(await commandsOf(async () => (checked = await client.sign({ path: PATH }, digest)))).toEqual(['SC SIGN']);
+    expect(await commandsOf(async () => (unverified = await client.signUnverified({ path: PATH }, digest)))).toEqual(['SC SIGN']);
+    expect(unverified.publicKey).toEqual(checked.publicKey);
+    expect(secp256k1.Point.fromBytes(unverified.publicKey).toBytes(true)).toEqual(HDKey.fromMasterSeed(SEED).derive(PATH).publicKey);
+    expect(secp256k1.verify(unverified.compact, digest, unverified.publicKey, { prehash: false, lowS: true, format: 'compact' })).toBe(true);
+    // RFC 6979 on the scripted card: the very same signature both ways.
+    expect(unverified.compact).toEqual(checked.compact);
   });
 
   it('ident (1), wrapped inside the channel', async () => {

@@ -90,6 +90,7 @@ const CALLS: Record<string, Call> = {
   signPath: (c) => c.sign({ path: PATH }, DIGEST),
   signPinless: (c) => c.sign({ pinless: true }, DIGEST),
   signCurrent: (c) => c.sign({ current: true }, DIGEST),
+  signUnverified: (c) => c.signUnverified({ path: PATH }, DIGEST),
   setPinlessPath: (c) => c.setPinlessPath(PATH),
   ident: (c) => c.ident(new Uint8Array(32).fill(1)),
   storeData: (c) => c.storeData('public', new Uint8Array(10)),

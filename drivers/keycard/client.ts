@@ -104,7 +104,7 @@ import {
   pairingKeyFrom,
   secureChannelFailed,
 } from './secure-channel.ts';
-import { type KeycardSignature, checkCardSignature } from './signing.ts';
+import { type KeycardSignature, checkCardSignature, lowSCompact } from './signing.ts';
 import { swHex } from '../pcsc/apdu.ts';
 
 export type { KeycardStatus } from './answers.ts';
@@ -513,6 +513,22 @@ export class KeycardClient {
    * (SIGNATURE_INVALID otherwise), and the recovery id found by recovery.
    */
   async sign(target: SignTarget, digest: Uint8Array): Promise<KeycardSignature> {
+    const answer = await this.signAnswer(target, digest);
+    return checkCardSignature(answer.der, digest, answer.publicKey);
+  }
+
+  /**
+   * SIGN for a caller that verifies the signature itself before using it (the PSBT signer, which
+   * checks it under the key it derived): the key the card returned and r || s in low-S form, with
+   * neither the verification nor the recovery-id search of `sign` (their curve work would be done
+   * twice). Never use the signature unverified.
+   */
+  async signUnverified(target: SignTarget, digest: Uint8Array): Promise<{ readonly publicKey: Uint8Array; readonly compact: Uint8Array }> {
+    const answer = await this.signAnswer(target, digest);
+    return { publicKey: Uint8Array.from(answer.publicKey), compact: lowSCompact(answer.der) };
+  }
+
+  private async signAnswer(target: SignTarget, digest: Uint8Array): Promise<ReturnType<typeof parseSignAnswer>> {
     if (typeof target !== 'object' || target === null) throw keycardInvalidArgument('target', 'must be {path}, {pinless: true} or {current: true}');
     if (!isBytes(digest, 32)) throw keycardInvalidArgument('digest', 'must be 32 bytes');
     let command: CommandApdu;
@@ -530,8 +546,7 @@ export class KeycardClient {
     }
     // Section 10: P1=03 works without any channel (plain answer); everything else needs one.
     const data = 'pinless' in target && !this.channelOpen ? await this.plain(command) : await this.secure(command);
-    const answer = parseSignAnswer(data);
-    return checkCardSignature(answer.der, digest, answer.publicKey);
+    return parseSignAnswer(data);
   }
 
   /** SET PINLESS PATH (section 10); `m` (empty) unsets it. */

@@ -35,14 +35,20 @@ export function recoveryIdFor(compact: Uint8Array, digest: Uint8Array, publicKey
   return null;
 }
 
-/** A checked KeycardSignature, or SIGNATURE_INVALID / BAD_RESPONSE. */
-export function checkCardSignature(der: Uint8Array, digest: Uint8Array, publicKey: Uint8Array, command = 'SIGN'): KeycardSignature {
+/** The card's DER (read leniently) as 64 bytes r || s with s in the low half; BAD_RESPONSE when it is not DER. */
+export function lowSCompact(der: Uint8Array, command = 'SIGN'): Uint8Array {
   const parsed = parseCardDerSignature(der);
   if (!parsed) throw keycardBadResponse('the signature is not DER (r, s)', command);
   const s = parsed.s > N >> 1n ? N - parsed.s : parsed.s;
   const compact = new Uint8Array(64);
   compact.set(to32(parsed.r), 0);
   compact.set(to32(s), 32);
+  return compact;
+}
+
+/** A checked KeycardSignature, or SIGNATURE_INVALID / BAD_RESPONSE. */
+export function checkCardSignature(der: Uint8Array, digest: Uint8Array, publicKey: Uint8Array, command = 'SIGN'): KeycardSignature {
+  const compact = lowSCompact(der, command);
   let valid = false;
   try {
     valid = secp256k1.verify(compact, digest, publicKey, { prehash: false, lowS: true, format: 'compact' });

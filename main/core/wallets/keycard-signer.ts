@@ -2,7 +2,8 @@
  * CardSigner over an opened Keycard client (SELECT, secure channel, PIN verified). Keys come from
  * EXPORT KEY, signatures from SIGN with the path (P1=01: the card's current path is left alone); the
  * card returns the public key with each signature, and the client verifies the signature under it
- * and finds the recovery id (../shared/protocols/keycard.md sections 9-10).
+ * and finds the recovery id (../shared/protocols/keycard.md sections 9-10); signForVerifier leaves
+ * both to its caller, which verifies under the key it expects (one curve check per PSBT input).
  *
  * The master node: EXPORT KEY of the master returns a stale chain code (section 9), so `node('m')`
  * reads the public key only and gives an empty chain code (callers use it for the fingerprint).
@@ -29,7 +30,8 @@ export function keycardSigner(client: KeycardClient): CardSigner {
       return { signature: signed.compact, recoveryId: signed.recoveryId, publicKey: compressPoint(signed.publicKey) };
     },
     async signForVerifier(path, digest, expectedPublicKey) {
-      const signed = await client.sign({ path }, digest);
+      // The caller verifies the signature under expectedPublicKey: no verification or recovery here.
+      const signed = await client.signUnverified({ path }, digest);
       const cardKey = expectedPublicKey.length === 65 ? signed.publicKey : compressPoint(signed.publicKey);
       if (!bytesEqual(cardKey, expectedPublicKey)) return { kind: 'other-key' };
       return { kind: 'signed', signature: signed.compact };
