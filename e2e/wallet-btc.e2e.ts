@@ -1,7 +1,8 @@
 /**
  * Bitcoin-family send end to end in browser mode against a real regtest node (litecoind 0.21)
  * behind our Esplora server: the demo card's balance, a send read in the approval window (outputs,
- * change, fee), the PIN, the card signs, the node accepts and mines it. The Ethereum backend is
+ * change, fee), the PIN, the card signs, the node accepts and mines it; rejected with Esc, nothing
+ * reaches the node. The Ethereum backend is
  * deliberately unreachable here: its balance says so.
  */
 import type { Browser, Page } from 'playwright-core';
@@ -123,6 +124,28 @@ describe('browser mode: sending coins with the demo card on a regtest node', () 
     await page.getByTestId('psbt-submit').click();
     await expect.poll(() => page.getByTestId('psbt-error').textContent()).toMatch(/PSBT/);
     expect(app.output.join('').split('\n').filter((l) => l.startsWith('TAPDESK_APPROVAL ')).length).toBe(2);
+  });
+
+  it('rejecting the send in the approval window (Esc) sends nothing: the node sees no transaction', async () => {
+    const to = await node.newAddress();
+    await page.getByTestId('nav-send').click();
+    await page.getByTestId('send-chain-btc').check();
+    await page.getByTestId('send-to').fill(to);
+    await page.getByTestId('send-amount').fill('0.1');
+    await page.getByTestId('send-submit').click();
+    const approval = await nextApproval(app, 2);
+    expect(approval.kind).toBe('btc-psbt');
+    const window = await browser.newPage();
+    await window.goto(approval.url);
+    await window.getByTestId('approval-title').waitFor();
+    await window.keyboard.press('Escape');
+    await expect.poll(() => page.getByTestId('send-error').textContent()).toContain('rejected');
+    expect(await node.rpc.call<string[]>('getrawmempool')).toEqual([]);
+    await node.mine(1);
+    const seen = await new EsploraClient({ baseUrl: server.url }).address(to);
+    expect(seen.confirmedBalance).toBe(0);
+    expect(seen.unconfirmedDelta).toBe(0);
+    await window.close();
   });
 
   it('lists the recent transactions of the account from the backend (no explorer on a local chain)', async () => {
