@@ -60,20 +60,26 @@ describe('browser mode: sending coins with the demo card on a regtest node', () 
     await expect.poll(() => page.getByTestId('accounts-verified').textContent()).toContain(address);
   });
 
-  it('sends: the approval window shows the output and the change, the PIN approves, the node mines it', async () => {
+  /** Fills the Send screen for `amount` coins to a new node address and opens the approval window it asks for (the `index`th). */
+  async function sendAndOpenApproval(amount: string, index: number): Promise<{ to: string; window: Page }> {
     const to = await node.newAddress();
     await page.getByTestId('nav-send').click();
     await page.getByTestId('send-chain-btc').check();
     await page.getByTestId('send-to').fill(to);
-    await page.getByTestId('send-amount').fill('0.5');
+    await page.getByTestId('send-amount').fill(amount);
     await page.getByTestId('send-submit').click();
-    const approval = await nextApproval(app, 0);
+    const approval = await nextApproval(app, index);
     expect(approval.kind).toBe('btc-psbt');
     // Progress from main: the app says where to approve.
     await expect.poll(() => page.getByTestId('send-status').textContent()).toContain('approval window');
     const window = await browser.newPage();
     await window.goto(approval.url);
     await window.getByTestId('approval-title').waitFor();
+    return { to, window };
+  }
+
+  it('sends: the approval window shows the output and the change, the PIN approves, the node mines it', async () => {
+    const { to, window } = await sendAndOpenApproval('0.5', 0);
     const rows = (await window.getByTestId('approval-row').allTextContents()).join('\n');
     expect(rows).toContain(to);
     expect(rows).toContain('Change back to this card');
@@ -127,17 +133,7 @@ describe('browser mode: sending coins with the demo card on a regtest node', () 
   });
 
   it('rejecting the send in the approval window (Esc) sends nothing: the node sees no transaction', async () => {
-    const to = await node.newAddress();
-    await page.getByTestId('nav-send').click();
-    await page.getByTestId('send-chain-btc').check();
-    await page.getByTestId('send-to').fill(to);
-    await page.getByTestId('send-amount').fill('0.1');
-    await page.getByTestId('send-submit').click();
-    const approval = await nextApproval(app, 2);
-    expect(approval.kind).toBe('btc-psbt');
-    const window = await browser.newPage();
-    await window.goto(approval.url);
-    await window.getByTestId('approval-title').waitFor();
+    const { to, window } = await sendAndOpenApproval('0.1', 2);
     await window.keyboard.press('Escape');
     await expect.poll(() => page.getByTestId('send-error').textContent()).toContain('rejected');
     expect(await node.rpc.call<string[]>('getrawmempool')).toEqual([]);
