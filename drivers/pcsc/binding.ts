@@ -21,6 +21,10 @@ export interface NfcPcscReader {
   };
   readonly card: { atr?: Buffer } | null;
   readonly connection: { protocol: number } | null;
+  /** SCardConnect to the card now present (sets `connection`). */
+  connect(): Promise<unknown>;
+  /** SCardDisconnect, leaving the card as it is (clears `connection`). */
+  disconnect(): Promise<unknown>;
   transmit(data: Buffer, responseMaxLength: number): Promise<Buffer>;
   on(event: 'card', listener: (card: { atr?: Buffer }) => void): this;
   on(event: 'card.off', listener: (card: { atr?: Buffer }) => void): this;

@@ -22,6 +22,13 @@ export interface ReaderManagerOptions {
 
 const NOT_RUNNING_DETAIL = 'The PC/SC service (pcscd) is not running.';
 
+/**
+ * pcsc-lite counts card insertions and removals in the upper 16 bits of a reader's event state
+ * (SCardGetStatusChange, dwEventState). Two "present" states with different counts mean the card
+ * went and came (or another came) between two status reads.
+ */
+const eventCount = (state: number): number => state >>> 16;
+
 export class PcscReaderManager {
   private current: PcscState = INITIAL_PCSC_STATE;
   private readonly listeners = new Set<(state: PcscState) => void>();
@@ -191,10 +198,21 @@ export class PcscReaderManager {
     });
     // nfc-pcsc connects on insertion and only then emits 'card'; if that connect fails it emits
     // nothing we can listen to, so watch the raw status and report a present-but-unusable card.
+    // nfc-pcsc also misses a card swapped between two status reads ("present" both times): its
+    // connection is then to a card that left, so we replace it (see cardSwapped).
+    let presentEvents: number | null = null;
     reader.reader.on('status', (status) => {
       const present = (status.state & reader.reader.SCARD_STATE_PRESENT) !== 0;
       if (!present) {
+        presentEvents = null;
         clearTimeout(connectTimer);
+        return;
+      }
+      const swapped = presentEvents !== null && eventCount(status.state) !== presentEvents;
+      presentEvents = eventCount(status.state);
+      if (swapped) {
+        clearTimeout(connectTimer);
+        void this.cardSwapped(reader, status.atr ? Buffer.from(status.atr).toString('hex') : '', () => presentEvents !== null);
         return;
       }
       clearTimeout(connectTimer);
@@ -213,6 +231,29 @@ export class PcscReaderManager {
       reader.removeAllListeners().on('error', () => undefined);
       this.apply({ type: 'reader-removed', name });
     });
+  }
+
+  /**
+   * The card in `reader` was replaced without an empty state in between: whatever used the old one
+   * gets CARD_REMOVED (a new cardSeq), and the connection is made again to the card now there.
+   */
+  private async cardSwapped(reader: NfcPcscReader, atr: string, stillPresent: () => boolean): Promise<void> {
+    const name = reader.name;
+    // Only while this reader is ours and a card is still there (it may leave while we reconnect).
+    const current = () => this.readers.get(name) === reader && stillPresent();
+    this.apply({ type: 'card-removed', name });
+    try {
+      if (reader.connection) await reader.disconnect();
+    } catch {
+      // the old handle is already invalid
+    }
+    try {
+      await reader.connect();
+    } catch {
+      if (current()) this.apply({ type: 'card-inserted', name, atr, connectFailed: true });
+      return;
+    }
+    if (current()) this.apply({ type: 'card-inserted', name, atr });
   }
 
   private dropContext(): void {
