@@ -90,46 +90,25 @@ export interface BtcPsbtResult {
   readonly error?: string;
 }
 
-/** The CardSigner with a clock around each call. */
+/** The CardSigner with a clock around each call: `ms` adds up the time spent inside them. */
 function timedSigner(inner: CardSigner): CardSigner & { ms: number } {
-  const timed = {
-    family: inner.family,
-    schnorr: inner.schnorr,
-    ms: 0,
-    async node(path: string) {
+  const timed = { family: inner.family, schnorr: inner.schnorr, ms: 0 };
+  const clocked =
+    <Args extends unknown[], Result>(call: (...args: Args) => Promise<Result>) =>
+    async (...args: Args): Promise<Result> => {
       const started = performance.now();
       try {
-        return await inner.node(path);
+        return await call(...args);
       } finally {
         timed.ms += performance.now() - started;
       }
-    },
-    async xpub(path: string, version?: number) {
-      const started = performance.now();
-      try {
-        return await inner.xpub(path, version);
-      } finally {
-        timed.ms += performance.now() - started;
-      }
-    },
-    async signDigest(path: string, digest: Uint8Array) {
-      const started = performance.now();
-      try {
-        return await inner.signDigest(path, digest);
-      } finally {
-        timed.ms += performance.now() - started;
-      }
-    },
-    async signForVerifier(path: string, digest: Uint8Array, expectedPublicKey: Uint8Array) {
-      const started = performance.now();
-      try {
-        return await inner.signForVerifier(path, digest, expectedPublicKey);
-      } finally {
-        timed.ms += performance.now() - started;
-      }
-    },
-  };
-  return timed;
+    };
+  return Object.assign(timed, {
+    node: clocked(inner.node.bind(inner)),
+    xpub: clocked(inner.xpub.bind(inner)),
+    signDigest: clocked(inner.signDigest.bind(inner)),
+    signForVerifier: clocked(inner.signForVerifier.bind(inner)),
+  });
 }
 
 export async function benchBtcPsbt(options: { readonly sizes?: readonly number[]; readonly runs?: (inputs: number) => number; readonly warmup?: number } = {}): Promise<BtcPsbtResult> {

@@ -53,6 +53,27 @@ export const FIX_HINTS: Partial<Record<DriverErrorCode, string>> = {
 };
 
 /**
+ * Named facts of an error a card applet's protocol client raises (Satochip, Keycard). None of
+ * them is ever a secret.
+ */
+export interface CardProtocolErrorInfo {
+  /** The status word (the inner SW inside a secure channel), 4 lowercase hex digits, when the card answered one. */
+  readonly sw?: string;
+  /** The (inner) command's name, e.g. "VERIFY PIN". */
+  readonly command?: string;
+  /** The (inner) command's INS, 2 hex digits. */
+  readonly ins?: string;
+  /** PIN or PUK tries left (63Cx), 0 when blocked. */
+  readonly triesLeft?: number;
+  /** What the family's protocol notes say the status word means. */
+  readonly meaning?: string;
+  /** Why we raised it (parse or check failures, refused arguments). */
+  readonly reason?: string;
+  /** The argument we refused. */
+  readonly field?: string;
+}
+
+/**
  * The shape every layer's error shares (ethers v6 style): a `code` from the layer's closed union,
  * named facts in `info` (never a secret), and the message "message (code=X, field=value, ...)".
  * Each layer subclasses it with its own name, union and info, and narrows with codedErrorGuard.

@@ -10,7 +10,7 @@ import { SigningKey, computeAddress, verifyMessage, verifyTypedData } from 'ethe
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_MNEMONIC, DEMO_PIN } from '../main/core/demo/demo-card.ts';
-import { type RunningApp, launchChromium, nextApproval, startBrowserApp } from './support/browser-app.ts';
+import { type RunningApp, launchChromium, nextApproval, openApprovalWindow, startBrowserApp } from './support/browser-app.ts';
 
 const root = HDKey.fromMasterSeed(mnemonicToSeedSync(DEMO_MNEMONIC));
 const DEMO_ADDRESS = computeAddress(SigningKey.computePublicKey(root.derive("m/44'/60'/0'/0/0").publicKey!, false));
@@ -44,9 +44,7 @@ describe('browser mode: the approval window', () => {
     const approval = await nextApproval(app, approvals++);
     expect(approval.kind).toBe(kind);
     expect(new URL(approval.url).port).not.toBe(String(app.port)); // its own origin
-    const window = await browser.newPage();
-    await window.goto(approval.url);
-    await window.getByTestId('approval-title').waitFor();
+    const window = await openApprovalWindow(browser, approval.url);
     return window;
   }
 
@@ -107,8 +105,7 @@ describe('browser mode: the approval window', () => {
     }, approvalPort);
     expect(viaApprovalOrigin).not.toBe('open');
     // The request is still waiting: reject it from its window.
-    const window = await browser.newPage();
-    await window.goto(approval.url);
+    const window = await openApprovalWindow(browser, approval.url);
     await window.getByTestId('approval-reject').click();
     await expect.poll(() => page.getByTestId('sign-error').textContent()).toContain('rejected');
     await window.close();

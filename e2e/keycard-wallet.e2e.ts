@@ -21,7 +21,7 @@ import { ensurePcscd, insertVirtualCard } from '../drivers/virtual/pcscd-harness
 import type { VpcdCard } from '../drivers/virtual/vpcd.ts';
 import { openKeycard } from '../main/core/keycard/open.ts';
 import { MemoryPairingStore } from '../main/core/keycard/pairings.ts';
-import { type RunningApp, launchChromium, nextApproval, startBrowserApp } from './support/browser-app.ts';
+import { type RunningApp, launchChromium, nextApproval, openApprovalWindow, startBrowserApp } from './support/browser-app.ts';
 
 const READER_0 = 'Virtual PCD 00 00';
 const READER_1 = 'Virtual PCD 00 01';
@@ -116,9 +116,7 @@ describe('browser mode: new Keycard wallet with a backup card (two vpcd Keycards
     });
     expect(approval.kind).toBe('seed-display');
     expect(new URL(approval.url).port).not.toBe(String(app.port)); // its own origin
-    const window = await browser.newPage();
-    await window.goto(approval.url);
-    await window.getByTestId('approval-title').waitFor();
+    const window = await openApprovalWindow(browser, approval.url);
     return window;
   }
 

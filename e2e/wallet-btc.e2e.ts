@@ -18,7 +18,7 @@ import { Bip84Account } from '../main/core/wallets/btc/account.ts';
 import { hash160 } from '../main/core/wallets/btc/bytes.ts';
 import { discoverAccount, listUtxos } from '../main/core/wallets/btc/discovery.ts';
 import { buildSendPsbt } from '../main/core/wallets/btc/psbt-build.ts';
-import { type RunningApp, launchChromium, nextApproval, startBrowserApp } from './support/browser-app.ts';
+import { type RunningApp, launchChromium, nextApproval, openApprovalWindow, startBrowserApp } from './support/browser-app.ts';
 
 describe('browser mode: sending coins with the demo card on a regtest node', () => {
   let node: RegtestNode;
@@ -72,9 +72,7 @@ describe('browser mode: sending coins with the demo card on a regtest node', () 
     expect(approval.kind).toBe('btc-psbt');
     // Progress from main: the app says where to approve.
     await expect.poll(() => page.getByTestId('send-status').textContent()).toContain('approval window');
-    const window = await browser.newPage();
-    await window.goto(approval.url);
-    await window.getByTestId('approval-title').waitFor();
+    const window = await openApprovalWindow(browser, approval.url);
     return { to, window };
   }
 
@@ -109,9 +107,7 @@ describe('browser mode: sending coins with the demo card on a regtest node', () 
     await page.getByTestId('psbt-broadcast').check();
     await page.getByTestId('psbt-submit').click();
     const approval = await nextApproval(app, 1);
-    const window = await browser.newPage();
-    await window.goto(approval.url);
-    await window.getByTestId('approval-title').waitFor();
+    const window = await openApprovalWindow(browser, approval.url);
     expect((await window.getByTestId('approval-row').allTextContents()).join('\n')).toContain(to);
     expect(await window.getByTestId('approval-approve').textContent()).toBe('Sign and broadcast');
     await window.getByTestId('approval-pin').fill(DEMO_PIN);

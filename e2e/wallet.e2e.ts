@@ -9,7 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AnvilNode } from '../main/core/chains/local/anvil.ts';
 import { DEMO_PIN } from '../main/core/demo/demo-card.ts';
-import { type RunningApp, launchChromium, nextApproval, startBrowserApp } from './support/browser-app.ts';
+import { type RunningApp, launchChromium, nextApproval, openApprovalWindow, startBrowserApp } from './support/browser-app.ts';
 
 describe('browser mode: accounts and sending ETH with the demo card on Anvil', () => {
   let anvil: AnvilNode;
@@ -61,9 +61,7 @@ describe('browser mode: accounts and sending ETH with the demo card on Anvil', (
     await page.getByTestId('send-status').waitFor();
     const approval = await nextApproval(app, approvals++);
     expect(approval.kind).toBe('eth-transaction');
-    const window = await browser.newPage();
-    await window.goto(approval.url);
-    await window.getByTestId('approval-title').waitFor();
+    const window = await openApprovalWindow(browser, approval.url);
     const rows = await window.getByTestId('approval-row').allTextContents();
     expect(rows.join('\n')).toContain(recipient);
     expect(rows.join('\n')).toContain('1.5 ETH');
@@ -83,8 +81,7 @@ describe('browser mode: accounts and sending ETH with the demo card on Anvil', (
     await page.getByTestId('send-amount').fill('0.25');
     await page.getByTestId('send-submit').click();
     const approval = await nextApproval(app, approvals++);
-    const window = await browser.newPage();
-    await window.goto(approval.url);
+    const window = await openApprovalWindow(browser, approval.url);
     await window.getByTestId('approval-reject').click();
     await expect.poll(() => page.getByTestId('send-error').textContent()).toContain('rejected');
     expect(await anvil.rpc.getTransactionCount(cardAddress, 'pending')).toBe(nonce);
@@ -118,9 +115,7 @@ describe('browser mode: accounts and sending ETH with the demo card on Anvil', (
     await page.getByTestId('sign-submit').click();
     const approval = await nextApproval(app, approvals++);
     expect(approval.kind).toBe('eth-transaction');
-    const window = await browser.newPage();
-    await window.goto(approval.url);
-    await window.getByTestId('approval-title').waitFor();
+    const window = await openApprovalWindow(browser, approval.url);
     expect((await window.getByTestId('approval-row').allTextContents()).join('\n')).toContain('0.5 ETH');
     await window.getByTestId('approval-pin').fill(DEMO_PIN);
     await window.getByTestId('approval-approve').click();

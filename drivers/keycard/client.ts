@@ -37,10 +37,10 @@
  * 6982 on PAIR step 2 -> PAIRING_FAILED; 6D00 on INIT -> ALREADY_INITIALIZED, elsewhere on a
  * pre-initialised card -> NOT_INITIALIZED.
  */
-import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { randomBytes } from '@noble/hashes/utils.js';
 import { type CommandApdu, type ResponseApdu, SW_OK } from '../pcsc/apdu.ts';
 import { XPUB_VERSIONS, keyFingerprint, serializeXpub } from '../satochip/bip32-path.ts';
+import { compressPoint } from '../satochip/card-signatures.ts';
 import {
   type KeycardStatus,
   checkIdentAnswer,
@@ -189,10 +189,6 @@ const PLAIN_OK = new Set<number>([INS.INIT, INS.PAIR, INS.OPEN_SECURE_CHANNEL, I
 function pathBytes(path: KeycardPath, field = 'path'): { indexes: number[]; bytes: Uint8Array } {
   const indexes = keycardPath(path, field);
   return { indexes, bytes: encodePath(indexes) };
-}
-
-function compress(publicKey: Uint8Array): Uint8Array {
-  return secp256k1.Point.fromBytes(publicKey).toBytes(true);
 }
 
 export class KeycardClient {
@@ -496,10 +492,10 @@ export class KeycardClient {
       return serializeXpub({
         version,
         depth: indexes.length,
-        parentFingerprint: keyFingerprint(compress(parent)),
+        parentFingerprint: keyFingerprint(compressPoint(parent)),
         childNumber: indexes.at(-1)!,
         chainCode: node.chainCode,
-        publicKey: compress(node.publicKey),
+        publicKey: compressPoint(node.publicKey),
       });
     } catch {
       throw keycardBadResponse('the exported node does not serialise as BIP32', 'EXPORT KEY');

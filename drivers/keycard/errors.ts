@@ -7,7 +7,7 @@
  * Transport failures (no card, timeout, card removed) stay DriverError; everything that comes from
  * what the card answered, or from what we refuse to send, is a KeycardError.
  */
-import { CodedError, codedErrorGuard } from '../errors.ts';
+import { type CardProtocolErrorInfo, CodedError, codedErrorGuard } from '../errors.ts';
 import { swHex } from '../pcsc/apdu.ts';
 
 export type KeycardErrorCode =
@@ -78,22 +78,8 @@ export const KEYCARD_ERROR_CODES: readonly KeycardErrorCode[] = [
   'INVALID_ARGUMENT',
 ];
 
-/** Named facts about an error. None of them is ever a secret. */
-export interface KeycardErrorInfo {
-  /** The status word (inner SW inside a channel), 4 lowercase hex digits, when the card answered one. */
-  readonly sw?: string;
-  /** The command's name, e.g. "VERIFY PIN". */
-  readonly command?: string;
-  /** The command's INS, 2 hex digits. */
-  readonly ins?: string;
-  /** PIN or PUK tries left (63Cx), 0 when blocked. */
-  readonly triesLeft?: number;
-  /** What the protocol notes say the status word means. */
-  readonly meaning?: string;
-  /** Why we raised it (parse or check failures, refused arguments). */
-  readonly reason?: string;
-  /** The argument we refused. */
-  readonly field?: string;
+/** Named facts about an error (section 16 gives `meaning`). None of them is ever a secret. */
+export interface KeycardErrorInfo extends CardProtocolErrorInfo {
   /** The pairing slot involved (PAIR / OPEN SECURE CHANNEL / UNPAIR). */
   readonly pairingIndex?: number;
 }

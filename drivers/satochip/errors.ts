@@ -8,7 +8,7 @@
  * what the card answered, or from what we refuse to send, is a SatochipError.
  */
 import { swHex } from '../pcsc/apdu.ts';
-import { CodedError, codedErrorGuard } from '../errors.ts';
+import { type CardProtocolErrorInfo, CodedError, codedErrorGuard } from '../errors.ts';
 
 export type SatochipErrorCode =
   /** Wrong PIN (63Cx, x > 0): `info.triesLeft` tries remain. Also the factory PIN refused by SETUP. */
@@ -96,23 +96,8 @@ export const SATOCHIP_ERROR_CODES: readonly SatochipErrorCode[] = [
   'INVALID_ARGUMENT',
 ];
 
-/** Named facts about an error. None of them is ever a secret. */
-export interface SatochipErrorInfo {
-  /** The status word, 4 lowercase hex digits, when the card answered one. */
-  readonly sw?: string;
-  /** The (inner) command's name, e.g. "VERIFY PIN". */
-  readonly command?: string;
-  /** The (inner) command's INS, 2 hex digits. */
-  readonly ins?: string;
-  /** PIN or PUK tries left (63Cx), 0 when blocked. */
-  readonly triesLeft?: number;
-  /** What section 11 says the status word means. */
-  readonly meaning?: string;
-  /** Why we raised it (parse or check failures, refused arguments). */
-  readonly reason?: string;
-  /** The argument we refused. */
-  readonly field?: string;
-}
+/** Named facts about an error (section 11 gives `meaning`). None of them is ever a secret. */
+export type SatochipErrorInfo = CardProtocolErrorInfo;
 
 export class SatochipError extends CodedError<SatochipErrorCode, SatochipErrorInfo> {
   constructor(code: SatochipErrorCode, message: string, info: SatochipErrorInfo = {}, options?: { cause?: unknown }) {

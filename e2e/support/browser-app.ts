@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, type Page, chromium } from 'playwright-core';
 import { findChromium } from '../../main/runtime.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -81,6 +81,14 @@ export async function launchChromium(): Promise<Browser> {
   const executablePath = findChromium();
   if (!executablePath) throw new Error('Chromium is not installed (apt-get install chromium)');
   return chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
+}
+
+/** The approval page at `url` in a new tab, once it shows its request. */
+export async function openApprovalWindow(browser: Browser, url: string): Promise<Page> {
+  const window = await browser.newPage();
+  await window.goto(url);
+  await window.getByTestId('approval-title').waitFor();
+  return window;
 }
 
 export function tempDir(prefix: string): string {

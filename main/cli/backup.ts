@@ -75,7 +75,8 @@ export const backupCommand: CliCommand<BackupOptions> = {
     try {
       outcome = await runResuming(context, () => flow.run(), {
         what: 'backup',
-        titleOf: (reader) => (readers.swap || !reader ? 'card' : reader === readers.byRole.master ? BACKUP_ROLES.master.title : BACKUP_ROLES.backup.title),
+        readers,
+        roles: BACKUP_ROLES,
         giveUpHint: 'Run the command again: secrets already on the backup card are recognised by fingerprint and not copied twice.',
       });
     } catch (error) {

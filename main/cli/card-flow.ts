@@ -89,11 +89,17 @@ export function requireFlowReaders<Role extends string>(context: CliContext, rea
  * is told to put it back, the opener asks for it, and `run` goes on from where it stopped, at most
  * MAX_INTERRUPTIONS times. Any other error goes to the caller.
  */
-export async function runResuming<T>(
+export async function runResuming<T, Role extends string>(
   context: CliContext,
   run: () => Promise<T>,
-  describe: { readonly what: string; readonly titleOf: (reader: string | undefined) => string; readonly giveUpHint: string },
+  describe: { readonly what: string; readonly readers: FlowReaders<Role>; readonly roles: Readonly<Record<Role, RoleSpec>>; readonly giveUpHint: string },
 ): Promise<{ readonly result: T; readonly interruptions: number }> {
+  // Which card was pulled, as the person calls it ("card" when one reader holds each in turn).
+  const titleOf = (reader: string | undefined): string => {
+    if (describe.readers.swap || !reader) return 'card';
+    const role = (Object.keys(describe.roles) as Role[]).find((r) => describe.readers.byRole[r] === reader);
+    return role ? describe.roles[role].title : 'card';
+  };
   for (let interruptions = 0; ; ) {
     try {
       return { result: await run(), interruptions };
@@ -106,7 +112,7 @@ export async function runResuming<T>(
         throw new CliFailure(EXIT.CARD, `stopped: the card left the reader ${interruptions} times during the ${describe.what} (at most ${MAX_INTERRUPTIONS} resumes)`, describe.giveUpHint);
       }
       context.io.err(
-        `The ${describe.titleOf(reader)}${where} was taken off before the step finished. Put it back and hold it still: the ${describe.what} goes on where it stopped (interruption ${interruptions} of at most ${MAX_INTERRUPTIONS}).`,
+        `The ${titleOf(reader)}${where} was taken off before the step finished. Put it back and hold it still: the ${describe.what} goes on where it stopped (interruption ${interruptions} of at most ${MAX_INTERRUPTIONS}).`,
       );
       // Let the reader state catch up with the removal, so the opener asks for the card again.
       if (reader && context.readers.snapshot().readers.find((r) => r.name === reader)?.card) {

@@ -10,6 +10,7 @@ import type { SeedkeeperEmulator } from '../../drivers/satochip/emulator/index.t
 import { SECRET_TYPE, secretTypeName } from '../../drivers/satochip/seedkeeper/secrets.ts';
 import type { CardEmulator } from '../../drivers/virtual/emulator.ts';
 import { type CliIo, runCli } from '../cli.ts';
+import { capturedIo } from './test-support/captured-io.ts';
 import type { CardPrompt } from '../core/backup/card-opener.ts';
 import { VERIFY_PATH } from '../core/backup/satochip-restore.ts';
 import { MNEMONIC, SAMPLE_SECRETS, freshSatochip, personAt, seedkeeperWith, withEmulator } from '../core/backup/test-support/cards.ts';
@@ -19,14 +20,6 @@ const PINS = { master: '1111', backup: '2222', satochip: '3333' };
 const BACKUP_ENV = { TAPDESK_PIN: PINS.master, TAPDESK_BACKUP_PIN: PINS.backup };
 const RESTORE_ENV = { TAPDESK_PIN: PINS.master, TAPDESK_SATOCHIP_PIN: PINS.satochip };
 
-type Captured = CliIo & { stdout: string[]; stderr: string[]; asked: string[] };
-
-function capture(env: Record<string, string>, extra: Partial<Pick<CliIo, 'onCardPrompt' | 'promptSecret'>> = {}): Captured {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  const asked: string[] = [];
-  return { stdout, stderr, asked, env, out: (line) => void stdout.push(line), err: (line) => void stderr.push(line), ...extra };
-}
 
 /** Secrets (not PUBKEYs) on a Seedkeeper, sorted by fingerprint. */
 async function secretsOn(card: SeedkeeperEmulator, pin: string) {
@@ -61,7 +54,7 @@ describe('tapdesk backup', () => {
     const slots = new InProcessSlots(['R0', 'R1']);
     slots.insert('R0', master);
     slots.insert('R1', backup);
-    const io = capture(BACKUP_ENV);
+    const io = capturedIo(BACKUP_ENV);
     expect(await runCli(['backup', '--from', 'R0', '--to', 'R1'], io, slots)).toBe(0);
     const original = await secretsOn(master, PINS.master);
     expect(original).toHaveLength(3);
@@ -83,7 +76,7 @@ describe('tapdesk backup', () => {
     const slots = new InProcessSlots(['R0', 'R1']);
     slots.insert('R0', master);
     slots.insert('R1', backup);
-    const io = capture(BACKUP_ENV);
+    const io = capturedIo(BACKUP_ENV);
     expect(await runCli(['backup', '--from', 'R0', '--to', 'R1', '--json'], io, slots)).toBe(0);
     const parsed = JSON.parse(io.stdout.join('\n'));
     expect(parsed).toMatchObject({ from: 'R0', to: 'R1', swap: false, interruptions: 0 });
@@ -97,14 +90,14 @@ describe('tapdesk backup', () => {
     slots.insert('R', master);
     const person = personAt(slots, 'R', { master, backup });
     const events: string[] = [];
-    const io = capture(
+    const io = capturedIo(
       {},
       {
         onCardPrompt: (prompt) => {
           events.push(`${prompt.kind}:${prompt.role}`);
           person(prompt);
         },
-        promptSecret: async (question) => {
+        answer: (question) => {
           events.push(`pin? ${question}`);
           return question.includes('master') ? PINS.master : PINS.backup;
         },
@@ -128,10 +121,9 @@ describe('tapdesk backup', () => {
     const slots = new InProcessSlots(['R0', 'R1']);
     slots.insert('R0', master);
     slots.insert('R1', backup);
-    const asked: string[] = [];
-    const io = capture({ TAPDESK_PIN: PINS.master }, { promptSecret: async (question) => (asked.push(question), '0000') });
+    const io = capturedIo({ TAPDESK_PIN: PINS.master }, { answer: () => '0000' });
     expect(await runCli(['backup', '--from', 'R0', '--to', 'R1'], io, slots)).toBe(1);
-    expect(asked).toEqual(['PIN of the backup Seedkeeper: ']);
+    expect(io.asked).toEqual(['PIN of the backup Seedkeeper: ']);
     expect(io.stderr).toContain('error: wrong PIN for the backup Seedkeeper: 4 tries left (code=PIN_INVALID, triesLeft=4)');
     expect(io.stderr.some((l) => l.startsWith('hint: Not retried. Check the PIN (TAPDESK_BACKUP_PIN)'))).toBe(true);
     expect(io.stdout).toEqual([]);
@@ -146,7 +138,7 @@ describe('tapdesk backup', () => {
     slots.insert('R1', backup);
     // Pull the backup card during the import of the second secret (after the first was confirmed).
     let imported = 0;
-    const io = capture(BACKUP_ENV, { onCardPrompt: putsBack(slots, { R0: master, R1: backup }) });
+    const io = capturedIo(BACKUP_ENV, { onCardPrompt: putsBack(slots, { R0: master, R1: backup }) });
     const err = io.err;
     const watching: CliIo = {
       ...io,
@@ -172,7 +164,7 @@ describe('tapdesk backup', () => {
     slots.insert('R0', master);
     slots.insert('R1', backup);
     slots.pullAfter('R0', 2);
-    const io = capture(BACKUP_ENV, { onCardPrompt: putsBack(slots, { R0: master, R1: backup }, (reader) => slots.pullAfter(reader, 2)) });
+    const io = capturedIo(BACKUP_ENV, { onCardPrompt: putsBack(slots, { R0: master, R1: backup }, (reader) => slots.pullAfter(reader, 2)) });
     expect(await runCli(['backup', '--from', 'R0', '--to', 'R1'], io, slots)).toBe(1);
     expect(io.stderr.filter((l) => l.includes('was taken off before the step finished'))).toHaveLength(5);
     expect(io.stderr).toContain('error: stopped: the card left the reader 6 times during the backup (at most 5 resumes)');
@@ -184,7 +176,7 @@ describe('tapdesk backup', () => {
     const slots = new InProcessSlots(['R0', 'R1']);
     slots.insert('R0', master);
     slots.insert('R1', master);
-    const io = capture(BACKUP_ENV);
+    const io = capturedIo(BACKUP_ENV);
     expect(await runCli(['backup', '--from', 'R0', '--to', 'R1'], io, slots)).toBe(1);
     expect(io.stderr.join('\n')).toMatch(/error: .*code=(WRONG_CARD|SAME_CARD)/);
   });
@@ -198,7 +190,7 @@ describe('tapdesk backup', () => {
     [['restore-satochip', '--from', 'R0', '--to', 'R1', '--sid', 'x'], /bad --sid "x"/],
   ])('%j: exit 2, no card touched', async (argv, message) => {
     const slots = new InProcessSlots(['R0', 'R1']);
-    const io = capture(BACKUP_ENV);
+    const io = capturedIo(BACKUP_ENV);
     expect(await runCli(argv, io, slots)).toBe(2);
     expect(io.stderr.join('\n')).toMatch(message);
     expect(io.stderr.join('\n')).toContain('usage:');
@@ -209,7 +201,7 @@ describe('tapdesk backup', () => {
     const slots = new InProcessSlots(['R0', 'R1']);
     slots.insert('R0', master);
     slots.insert('R1', backup);
-    const io = capture({ TAPDESK_PIN: PINS.master });
+    const io = capturedIo({ TAPDESK_PIN: PINS.master });
     expect(await runCli(['backup', '--from', 'R0', '--to', 'R1'], io, slots)).toBe(2);
     expect(io.stderr.join('\n')).toMatch(/backup \(backup Seedkeeper\) needs a PIN: set TAPDESK_BACKUP_PIN/);
     expect(slots.apdus.size).toBe(0);
@@ -217,7 +209,7 @@ describe('tapdesk backup', () => {
 
   it('an unknown reader: exit 1 naming the readers, no APDU', async () => {
     const slots = new InProcessSlots(['R0', 'R1']);
-    const io = capture(BACKUP_ENV);
+    const io = capturedIo(BACKUP_ENV);
     expect(await runCli(['backup', '--from', 'R0', '--to', 'R9'], io, slots)).toBe(1);
     expect(io.stderr.join('\n')).toContain('no reader named "R9" (readers: "R0", "R1")');
   });
@@ -233,7 +225,7 @@ describe('tapdesk restore-satochip', () => {
     const slots = new InProcessSlots(['R0', 'R1']);
     slots.insert('R0', seedkeeper);
     slots.insert('R1', satochip);
-    const io = capture(RESTORE_ENV);
+    const io = capturedIo(RESTORE_ENV);
     expect(await runCli(['restore-satochip', '--from', 'R0', '--to', 'R1'], io, slots)).toBe(0);
     expect(io.stdout[0]).toBe('Restored the Satochip (R1) from the Seedkeeper\'s master seed #0 "Main wallet".');
     expect(io.stdout[1]).toMatch(/^verified by: derived-key \(the Satochip's public key at m\/44'\/0'\/0' equals/);
@@ -248,7 +240,7 @@ describe('tapdesk restore-satochip', () => {
     const slots = new InProcessSlots(['R']);
     slots.insert('R', seedkeeper);
     const person = personAt(slots, 'R', { seedkeeper, satochip });
-    const io = capture(RESTORE_ENV, { onCardPrompt: person });
+    const io = capturedIo(RESTORE_ENV, { onCardPrompt: person });
     expect(await runCli(['restore-satochip', '--swap', '--reader', 'R', '--json'], io, slots)).toBe(0);
     const parsed = JSON.parse(io.stdout.join('\n'));
     expect(parsed).toMatchObject({ swap: true, verifiedBy: 'satochip-fingerprint-check', verifyPath: VERIFY_PATH, publicKey: expectedKey, seed: { label: 'Main wallet', exportRights: 2 } });
@@ -262,7 +254,7 @@ describe('tapdesk restore-satochip', () => {
     const slots = new InProcessSlots(['R0', 'R1']);
     slots.insert('R0', seedkeeper);
     slots.insert('R1', satochip);
-    const io = capture(RESTORE_ENV);
+    const io = capturedIo(RESTORE_ENV);
     expect(await runCli(['restore-satochip', '--from', 'R0', '--to', 'R1', '--sid', '7'], io, slots)).toBe(1);
     expect(io.stderr.join('\n')).toContain('error: the Seedkeeper has no master seed with id 7 (code=NOTHING_TO_COPY, sid=7)');
     expect(slots.apdus.get('R1') ?? 0).toBe(0);
@@ -274,7 +266,7 @@ describe('tapdesk restore-satochip', () => {
     const slots = new InProcessSlots(['R0', 'R1']);
     slots.insert('R0', seedkeeper);
     slots.insert('R1', satochip);
-    const io = capture({ ...RESTORE_ENV, TAPDESK_SATOCHIP_PIN: '9999' });
+    const io = capturedIo({ ...RESTORE_ENV, TAPDESK_SATOCHIP_PIN: '9999' });
     expect(await runCli(['restore-satochip', '--from', 'R0', '--to', 'R1'], io, slots)).toBe(1);
     expect(io.stderr.join('\n')).toContain('error: wrong PIN for the Satochip: 4 tries left (code=PIN_INVALID, triesLeft=4)');
     expect(io.stderr.join('\n')).toContain('TAPDESK_SATOCHIP_PIN');

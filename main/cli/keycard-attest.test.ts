@@ -14,7 +14,8 @@ import { bytes, hex, loadKeycardVector } from '../../drivers/keycard/attestation
 import { KeycardEmulator, TEST_CA_PRIVATE_KEY, makeIdentCertificate } from '../../drivers/keycard/emulator/index.ts';
 import { toHex } from '../../drivers/pcsc/apdu.ts';
 import { type CardEmulator, sw } from '../../drivers/virtual/emulator.ts';
-import { type CliIo, runCli } from '../cli.ts';
+import { runCli } from '../cli.ts';
+import { capturedIo } from './test-support/captured-io.ts';
 import { DEMO_READER_NAME, ReaderService } from '../core/readers.ts';
 
 const session = loadKeycardVector('session-ident.json');
@@ -26,26 +27,8 @@ writeFileSync(TRUST_FILE, `# vectors test CA\n${hex(KEYCARD_VECTORS_TEST_CA_PUBL
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-type Captured = CliIo & { stdout: string[]; stderr: string[]; asked: string[] };
-
 /** No TAPDESK_PIN, and a prompt that records (and refuses) any question: a Keycard must not ask. */
-function capture(): Captured {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  const asked: string[] = [];
-  return {
-    stdout,
-    stderr,
-    asked,
-    env: {},
-    out: (line) => void stdout.push(line),
-    err: (line) => void stderr.push(line),
-    promptSecret: async (question) => {
-      asked.push(question);
-      return '';
-    },
-  };
-}
+const capture = () => capturedIo({}, { answer: () => '' });
 
 /** A demo reader holding `card`, with the APDUs it processed counted. */
 async function readerWith(card: CardEmulator) {

@@ -15,7 +15,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DEMO_KEYCARD_MNEMONIC, DEMO_KEYCARD_PIN, DEMO_KEYCARD_PUK, demoKeycard } from '../../drivers/keycard/emulator/demo.ts';
 import { KeycardEmulator, seededRandom } from '../../drivers/keycard/emulator/index.ts';
 import { XPUB_VERSIONS } from '../../drivers/satochip/bip32-path.ts';
-import { type CliIo, runCli } from '../cli.ts';
+import { runCli } from '../cli.ts';
+import { capturedIo } from './test-support/captured-io.ts';
 import { InProcessSlots } from '../core/backup/test-support/in-process-slots.ts';
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
@@ -30,22 +31,6 @@ function configDir(): string {
   return dir;
 }
 
-type Captured = CliIo & { stdout: string[]; stderr: string[]; asked: string[] };
-
-function capture(env: Record<string, string>, answers?: (question: string) => string): Captured {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  const asked: string[] = [];
-  return {
-    stdout,
-    stderr,
-    asked,
-    env,
-    out: (line) => void stdout.push(line),
-    err: (line) => void stderr.push(line),
-    ...(answers ? { promptSecret: async (question: string) => (asked.push(question), answers(question)) } : {}),
-  };
-}
 
 /** One reader "R" holding `card`, a fresh config folder, and a runner that reports what the card saw. */
 function bench(card: KeycardEmulator, baseEnv: Record<string, string> = {}) {
@@ -60,7 +45,7 @@ function bench(card: KeycardEmulator, baseEnv: Record<string, string> = {}) {
     pairingsFile: path.join(dir, 'keycard-pairings.json'),
     async run(argv: string[], env: Record<string, string> = {}, answers?: (question: string) => string) {
       const before = sentSoFar().length;
-      const io = capture({ TAPDESK_CONFIG_DIR: dir, ...baseEnv, ...env }, answers);
+      const io = capturedIo({ TAPDESK_CONFIG_DIR: dir, ...baseEnv, ...env }, answers ? { answer: answers } : {});
       const code = await runCli(argv, io, slots);
       return { code, io, sent: sentSoFar().slice(before) };
     },
@@ -340,7 +325,7 @@ describe('tapdesk keycard pair / unpair / change-pin / unblock-pin', () => {
     const elsewhere = new InProcessSlots(['X']);
     elsewhere.insert('X', card);
     const dir = configDir();
-    expect(await runCli(['keycard', 'unpair', '--reader', 'X', '--index', '0'], capture({ TAPDESK_CONFIG_DIR: dir, TAPDESK_PIN: DEMO_KEYCARD_PIN }), elsewhere)).toBe(0);
+    expect(await runCli(['keycard', 'unpair', '--reader', 'X', '--index', '0'], capturedIo({ TAPDESK_CONFIG_DIR: dir, TAPDESK_PIN: DEMO_KEYCARD_PIN }), elsewhere)).toBe(0);
     const status = await b.run(['keycard', 'status', '--reader', 'R', '--json']);
     expect(status.code, status.io.stderr.join('\n')).toBe(0);
     expect(status.sent.filter((n) => n === 'PAIR step 1')).toHaveLength(1);
@@ -430,7 +415,7 @@ describe('secrets never come from argv; usage errors touch no card', () => {
     const slots = new InProcessSlots(['S']);
     const { demoSatochip } = await import('../../drivers/satochip/emulator/index.ts');
     slots.insert('S', demoSatochip('cli keycard wrong family'));
-    const io = capture({ TAPDESK_CONFIG_DIR: configDir() });
+    const io = capturedIo({ TAPDESK_CONFIG_DIR: configDir() });
     expect(await runCli(['keycard', 'status', '--reader', 'S'], io, slots)).toBe(1);
     expect(io.stderr[0]).toBe('error: this needs a Keycard on "S"; the card there is: Satochip (satochip)');
   });

@@ -14,7 +14,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEMO_KEYCARD_PAIRING_SECRET, DEMO_KEYCARD_PIN, demoKeycard } from '../../drivers/keycard/emulator/demo.ts';
 import { KeycardEmulator, seededRandom } from '../../drivers/keycard/emulator/index.ts';
-import { type CliIo, runCli } from '../cli.ts';
+import { runCli } from '../cli.ts';
+import { capturedIo } from './test-support/captured-io.ts';
 import type { CardPrompt } from '../core/backup/card-opener.ts';
 import { NEW_WALLET_CHECK_PATH } from '../core/backup/keycard-new-wallet.ts';
 import { personAt } from '../core/backup/test-support/cards.ts';
@@ -39,13 +40,6 @@ function blankKeycard(label: string, pin: string): KeycardEmulator {
   return card;
 }
 
-type Captured = CliIo & { stdout: string[]; stderr: string[] };
-
-function capture(env: Record<string, string>, extra: Partial<Pick<CliIo, 'onCardPrompt' | 'promptSecret'>> = {}): Captured {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  return { stdout, stderr, env, out: (line) => void stdout.push(line), err: (line) => void stderr.push(line), ...extra };
-}
 
 /** The numbered word lines ("   1. word   2. word ...") printed, in order, and the words they hold. */
 function printedWords(lines: readonly string[]): { lines: string[]; words: string[] } {
@@ -61,7 +55,7 @@ function keyOf(words: readonly string[], keyPath = NEW_WALLET_CHECK_PATH): strin
 }
 
 async function xpubOn(slots: InProcessSlots, reader: string, pin: string, dir: string, keyPath = "m/44'/0'/0'"): Promise<string> {
-  const io = capture({ TAPDESK_PIN: pin, TAPDESK_CONFIG_DIR: dir });
+  const io = capturedIo({ TAPDESK_PIN: pin, TAPDESK_CONFIG_DIR: dir });
   expect(await runCli(['xpub', '--reader', reader, '--path', keyPath, '--json'], io, slots), io.stderr.join('\n')).toBe(0);
   return JSON.parse(io.stdout.join('\n')).xpub as string;
 }
@@ -72,7 +66,7 @@ describe('tapdesk backup --new-wallet', () => {
     slots.insert('A', blankKeycard('cli nw first', PINS.first));
     slots.insert('B', blankKeycard('cli nw backup', PINS.backup));
     const dir = configDir();
-    const io = capture({ TAPDESK_PIN: PINS.first, TAPDESK_BACKUP_PIN: PINS.backup, TAPDESK_CONFIG_DIR: dir });
+    const io = capturedIo({ TAPDESK_PIN: PINS.first, TAPDESK_BACKUP_PIN: PINS.backup, TAPDESK_CONFIG_DIR: dir });
     expect(await runCli(['backup', '--new-wallet', '--from', 'A', '--to', 'B'], io, slots), io.stderr.join('\n')).toBe(0);
 
     const { lines, words } = printedWords(io.stderr);
@@ -112,7 +106,7 @@ describe('tapdesk backup --new-wallet', () => {
     const slots = new InProcessSlots(['A', 'B']);
     slots.insert('A', blankKeycard('cli nw json first', PINS.first));
     slots.insert('B', blankKeycard('cli nw json backup', PINS.backup));
-    const io = capture({ TAPDESK_PIN: PINS.first, TAPDESK_BACKUP_PIN: PINS.backup, TAPDESK_CONFIG_DIR: configDir() });
+    const io = capturedIo({ TAPDESK_PIN: PINS.first, TAPDESK_BACKUP_PIN: PINS.backup, TAPDESK_CONFIG_DIR: configDir() });
     expect(await runCli(['backup', '--new-wallet', '--from', 'A', '--to', 'B', '--words', '24', '--json'], io, slots), io.stderr.join('\n')).toBe(0);
     const { words } = printedWords(io.stderr);
     expect(words).toHaveLength(24);
@@ -133,14 +127,14 @@ describe('tapdesk backup --new-wallet', () => {
     const person = personAt(slots, 'R', { first, backup });
     const events: string[] = [];
     const dir = configDir();
-    const io = capture(
+    const io = capturedIo(
       { TAPDESK_CONFIG_DIR: dir },
       {
         onCardPrompt: (prompt: CardPrompt) => {
           events.push(`${prompt.kind}:${prompt.role}`);
           person(prompt);
         },
-        promptSecret: async (question) => {
+        answer: (question) => {
           events.push(`ask: ${question}`);
           if (question.includes('first Keycard')) return PINS.first;
           if (question.includes('backup Keycard')) return PINS.backup;
@@ -176,7 +170,7 @@ describe('tapdesk backup --new-wallet', () => {
     slots.insert('A', blankKeycard('cli nw noshow first', PINS.first));
     slots.insert('B', blankKeycard('cli nw noshow backup', PINS.backup));
     const dir = configDir();
-    const io = capture({ TAPDESK_PIN: PINS.first, TAPDESK_BACKUP_PIN: PINS.backup, TAPDESK_CONFIG_DIR: dir });
+    const io = capturedIo({ TAPDESK_PIN: PINS.first, TAPDESK_BACKUP_PIN: PINS.backup, TAPDESK_CONFIG_DIR: dir });
     expect(await runCli(['backup', '--new-wallet', '--from', 'A', '--to', 'B', '--no-show', '--json'], io, slots)).toBe(0);
     expect(printedWords(io.stderr).lines).toEqual([]);
     expect(io.stderr.some((l) => l.startsWith('WRITE DOWN'))).toBe(false);
@@ -194,14 +188,14 @@ describe('tapdesk backup --new-wallet', () => {
     const dir = configDir();
     const env = { TAPDESK_PIN: PINS.first, TAPDESK_BACKUP_PIN: DEMO_KEYCARD_PIN, TAPDESK_CONFIG_DIR: dir };
     const before = await xpubOn(slots, 'B', DEMO_KEYCARD_PIN, dir);
-    const refused = capture(env);
+    const refused = capturedIo(env);
     expect(await runCli(['backup', '--new-wallet', '--from', 'A', '--to', 'B'], refused, slots)).toBe(1);
     expect(refused.stderr.join('\n')).toMatch(/error: the backup Keycard already holds a wallet .*code=TARGET_SEEDED/);
     expect(refused.stderr.join('\n')).toContain('add --replace to overwrite it');
     expect((slots.sent.get('B') ?? []).some((n) => n.includes('LOAD KEY'))).toBe(false);
     expect(await xpubOn(slots, 'B', DEMO_KEYCARD_PIN, dir)).toBe(before);
 
-    const replaced = capture(env);
+    const replaced = capturedIo(env);
     expect(await runCli(['backup', '--new-wallet', '--from', 'A', '--to', 'B', '--replace'], replaced, slots), replaced.stderr.join('\n')).toBe(0);
     const { words } = printedWords(replaced.stderr);
     expect(replaced.stdout).toContain(`public key at ${NEW_WALLET_CHECK_PATH}: ${keyOf(words)}`);
@@ -212,7 +206,7 @@ describe('tapdesk backup --new-wallet', () => {
     const slots = new InProcessSlots(['A', 'B']);
     slots.insert('A', blankKeycard('cli nw pin first', PINS.first));
     slots.insert('B', blankKeycard('cli nw pin backup', PINS.backup));
-    const io = capture({ TAPDESK_PIN: PINS.first, TAPDESK_BACKUP_PIN: '999999', TAPDESK_CONFIG_DIR: configDir() });
+    const io = capturedIo({ TAPDESK_PIN: PINS.first, TAPDESK_BACKUP_PIN: '999999', TAPDESK_CONFIG_DIR: configDir() });
     expect(await runCli(['backup', '--new-wallet', '--from', 'A', '--to', 'B'], io, slots)).toBe(1);
     expect(io.stderr).toContain('error: wrong PIN for the backup Keycard: 2 tries left (code=PIN_INVALID, triesLeft=2)');
     expect(io.stderr.some((l) => l.startsWith('hint: Not retried. Check the PIN (TAPDESK_BACKUP_PIN)'))).toBe(true);
@@ -226,7 +220,7 @@ describe('tapdesk backup --new-wallet', () => {
     slots.insert('A', cards.A);
     slots.insert('B', cards.B);
     slots.pullAfter('B', 4);
-    const io = capture(
+    const io = capturedIo(
       { TAPDESK_PIN: PINS.first, TAPDESK_BACKUP_PIN: PINS.backup, TAPDESK_CONFIG_DIR: configDir() },
       {
         onCardPrompt: (prompt) => {
@@ -246,7 +240,7 @@ describe('tapdesk backup --new-wallet', () => {
     const slots = new InProcessSlots(['A', 'B']);
     slots.insert('A', blankKeycard('cli nw nopin first', PINS.first));
     slots.insert('B', blankKeycard('cli nw nopin backup', PINS.backup));
-    const io = capture({ TAPDESK_PIN: PINS.first, TAPDESK_CONFIG_DIR: configDir() });
+    const io = capturedIo({ TAPDESK_PIN: PINS.first, TAPDESK_CONFIG_DIR: configDir() });
     expect(await runCli(['backup', '--new-wallet', '--from', 'A', '--to', 'B'], io, slots)).toBe(2);
     expect(io.stderr.join('\n')).toMatch(/backup --new-wallet \(backup Keycard\) needs a PIN: set TAPDESK_BACKUP_PIN/);
     expect(slots.apdus.size).toBe(0);
@@ -256,7 +250,7 @@ describe('tapdesk backup --new-wallet', () => {
     const slots = new InProcessSlots(['A', 'B']);
     slots.insert('A', new KeycardEmulator({ random: seededRandom('cli nw factory') }));
     slots.insert('B', blankKeycard('cli nw factory backup', PINS.backup));
-    const io = capture({ TAPDESK_PIN: PINS.first, TAPDESK_BACKUP_PIN: PINS.backup, TAPDESK_CONFIG_DIR: configDir() });
+    const io = capturedIo({ TAPDESK_PIN: PINS.first, TAPDESK_BACKUP_PIN: PINS.backup, TAPDESK_CONFIG_DIR: configDir() });
     expect(await runCli(['backup', '--new-wallet', '--from', 'A', '--to', 'B'], io, slots)).toBe(1);
     expect(io.stderr.join('\n')).toMatch(/code=NOT_INITIALIZED/);
     expect(io.stderr.join('\n')).toContain('tapdesk keycard init --reader NAME');
@@ -271,10 +265,10 @@ describe('tapdesk backup --new-wallet --setup-new (cards in factory state)', () 
   /** The card answers `pin` (after pairing with the default password) and `puk` unblocks it once the PIN is blocked. */
   async function answers(slots: InProcessSlots, reader: string, pin: string, puk: string): Promise<void> {
     const dir = configDir();
-    const status = capture({ TAPDESK_PIN: pin, TAPDESK_CONFIG_DIR: dir });
+    const status = capturedIo({ TAPDESK_PIN: pin, TAPDESK_CONFIG_DIR: dir });
     expect(await runCli(['xpub', '--reader', reader, '--path', "m/44'/0'/0'"], status, slots), status.stderr.join('\n')).toBe(0);
-    for (let i = 0; i < 3; i += 1) await runCli(['xpub', '--reader', reader, '--path', "m/44'/0'/0'"], capture({ TAPDESK_PIN: '000000', TAPDESK_CONFIG_DIR: dir }), slots);
-    const unblock = capture({ TAPDESK_PUK: puk, TAPDESK_NEW_PIN: pin, TAPDESK_CONFIG_DIR: dir });
+    for (let i = 0; i < 3; i += 1) await runCli(['xpub', '--reader', reader, '--path', "m/44'/0'/0'"], capturedIo({ TAPDESK_PIN: '000000', TAPDESK_CONFIG_DIR: dir }), slots);
+    const unblock = capturedIo({ TAPDESK_PUK: puk, TAPDESK_NEW_PIN: pin, TAPDESK_CONFIG_DIR: dir });
     expect(await runCli(['keycard', 'unblock-pin', '--reader', reader], unblock, slots), unblock.stderr.join('\n')).toBe(0);
   }
 
@@ -282,7 +276,7 @@ describe('tapdesk backup --new-wallet --setup-new (cards in factory state)', () 
     const slots = new InProcessSlots(['A', 'B']);
     slots.insert('A', fresh('cli nw setup first'));
     slots.insert('B', fresh('cli nw setup backup'));
-    const io = capture({ TAPDESK_PIN: PINS.first, TAPDESK_BACKUP_PIN: PINS.backup, TAPDESK_PUK: PUKS.first, TAPDESK_BACKUP_PUK: PUKS.backup, TAPDESK_CONFIG_DIR: configDir() });
+    const io = capturedIo({ TAPDESK_PIN: PINS.first, TAPDESK_BACKUP_PIN: PINS.backup, TAPDESK_PUK: PUKS.first, TAPDESK_BACKUP_PUK: PUKS.backup, TAPDESK_CONFIG_DIR: configDir() });
     expect(await runCli(['backup', '--new-wallet', '--setup-new', '--from', 'A', '--to', 'B', '--json'], io, slots), io.stderr.join('\n')).toBe(0);
     expect(io.stderr.join('\n')).toMatch(/first Keycard is new \(factory state\)[\s\S]*backup Keycard is new/);
     expect(JSON.parse(io.stdout.join('\n')).publicKey).toBe(keyOf(printedWords(io.stderr).words));
@@ -296,27 +290,24 @@ describe('tapdesk backup --new-wallet --setup-new (cards in factory state)', () 
     const slots = new InProcessSlots(['A', 'B']);
     slots.insert('A', fresh('cli nw prompt first'));
     slots.insert('B', blankKeycard('cli nw prompt backup', PINS.backup));
-    const asked: string[] = [];
     const typed = (question: string) => {
-      asked.push(question);
       if (question.startsWith('PIN of the first Keycard again')) return PINS.first.replace('1', '9');
       if (question.startsWith('PIN of the first')) return PINS.first;
       return PUKS.first;
     };
-    const io = capture({ TAPDESK_BACKUP_PIN: PINS.backup, TAPDESK_CONFIG_DIR: configDir() }, { promptSecret: async (q) => typed(q) });
+    const io = capturedIo({ TAPDESK_BACKUP_PIN: PINS.backup, TAPDESK_CONFIG_DIR: configDir() }, { answer: typed });
     expect(await runCli(['backup', '--new-wallet', '--setup-new', '--from', 'A', '--to', 'B'], io, slots)).toBe(2);
     expect(io.stderr.join('\n')).toMatch(/two PINs typed for the first Keycard differ; the card was not set up/);
-    expect(asked).toEqual(['PIN of the first Keycard: ', "PIN of the first Keycard again (it becomes the card's PIN): "]);
+    expect(io.asked).toEqual(['PIN of the first Keycard: ', "PIN of the first Keycard again (it becomes the card's PIN): "]);
     expect((slots.sent.get('A') ?? []).filter((n) => n.includes('INIT'))).toEqual([]);
 
     // Typed the same twice, and the PUK twice: set up and done.
-    const good: string[] = [];
-    const io2 = capture(
+    const io2 = capturedIo(
       { TAPDESK_BACKUP_PIN: PINS.backup, TAPDESK_CONFIG_DIR: configDir() },
-      { promptSecret: async (q) => (good.push(q), q.startsWith('PIN of the first') ? PINS.first : q.startsWith('New PUK') ? PUKS.first : '') },
+      { answer: (q) => (q.startsWith('PIN of the first') ? PINS.first : q.startsWith('New PUK') ? PUKS.first : '') },
     );
     expect(await runCli(['backup', '--new-wallet', '--setup-new', '--from', 'A', '--to', 'B'], io2, slots), io2.stderr.join('\n')).toBe(0);
-    expect(good.slice(0, 4)).toEqual(['PIN of the first Keycard: ', "PIN of the first Keycard again (it becomes the card's PIN): ", 'New PUK of the first Keycard (12 digits): ', 'New PUK of the first Keycard (12 digits) again: ']);
+    expect(io2.asked.slice(0, 4)).toEqual(['PIN of the first Keycard: ', "PIN of the first Keycard again (it becomes the card's PIN): ", 'New PUK of the first Keycard (12 digits): ', 'New PUK of the first Keycard (12 digits) again: ']);
     await answers(slots, 'A', PINS.first, PUKS.first);
   });
 
@@ -324,11 +315,11 @@ describe('tapdesk backup --new-wallet --setup-new (cards in factory state)', () 
     const slots = new InProcessSlots(['A', 'B']);
     slots.insert('A', blankKeycard('cli nw nopuk first', PINS.first));
     slots.insert('B', fresh('cli nw nopuk backup'));
-    const io = capture({ TAPDESK_PIN: PINS.first, TAPDESK_BACKUP_PIN: PINS.backup, TAPDESK_CONFIG_DIR: configDir() });
+    const io = capturedIo({ TAPDESK_PIN: PINS.first, TAPDESK_BACKUP_PIN: PINS.backup, TAPDESK_CONFIG_DIR: configDir() });
     expect(await runCli(['backup', '--new-wallet', '--setup-new', '--from', 'A', '--to', 'B'], io, slots)).toBe(2);
     expect(io.stderr.join('\n')).toMatch(/needs a PUK: set TAPDESK_BACKUP_PUK/);
     expect((slots.sent.get('B') ?? []).filter((n) => n.includes('INIT'))).toEqual([]);
-    const misuse = capture({ TAPDESK_PIN: PINS.first, TAPDESK_BACKUP_PIN: PINS.backup });
+    const misuse = capturedIo({ TAPDESK_PIN: PINS.first, TAPDESK_BACKUP_PIN: PINS.backup });
     expect(await runCli(['backup', '--setup-new', '--from', 'A', '--to', 'B'], misuse, slots)).toBe(2);
     expect(misuse.stderr.join('\n')).toMatch(/--setup-new goes with --new-wallet/);
   });

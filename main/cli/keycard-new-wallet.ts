@@ -129,7 +129,8 @@ export async function runNewWallet(options: NewWalletOptions, context: CliContex
   try {
     outcome = await runResuming(context, () => flow.run(), {
       what: 'new wallet',
-      titleOf: (reader) => (readers.swap || !reader ? 'card' : reader === readers.byRole.first ? NEW_WALLET_ROLES.first.title : NEW_WALLET_ROLES.backup.title),
+      readers,
+      roles: NEW_WALLET_ROLES,
       giveUpHint: 'Run the command again: a new wallet (new words) is made from the start; cards already loaded are replaced only with --replace.',
     });
   } catch (error) {

@@ -71,7 +71,8 @@ export const restoreSatochipCommand: CliCommand<RestoreOptions> = {
     try {
       outcome = await runResuming(context, () => flow.run(), {
         what: 'restore',
-        titleOf: (reader) => (options.swap || !reader ? 'card' : reader === options.byRole.seedkeeper ? 'Seedkeeper' : 'Satochip'),
+        readers: options,
+        roles: RESTORE_ROLES,
         giveUpHint: `Run the command again. If the Satochip already took the seed, it will refuse a second one (TARGET_SEEDED): check its key at ${VERIFY_PATH} with tapdesk xpub instead.`,
       });
     } catch (error) {

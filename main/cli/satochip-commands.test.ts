@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { XPUB_VERSIONS } from '../../drivers/satochip/bip32-path.ts';
 import type { SatochipEmulator } from '../../drivers/satochip/emulator/index.ts';
 import type { CardEmulator } from '../../drivers/virtual/emulator.ts';
-import { type CliIo, runCli } from '../cli.ts';
+import { runCli } from '../cli.ts';
+import { capturedIo } from './test-support/captured-io.ts';
 import { MNEMONIC, freshSatochip, withEmulator } from '../core/backup/test-support/cards.ts';
 import { DEMO_READER_NAME, ReaderService } from '../core/readers.ts';
 
@@ -20,11 +21,6 @@ const PIN = '4321';
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 const root = HDKey.fromMasterSeed(mnemonicToSeedSync(MNEMONIC));
 
-function capture(env: Record<string, string> = { TAPDESK_PIN: PIN }): CliIo & { stdout: string[]; stderr: string[] } {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  return { stdout, stderr, env, out: (line) => void stdout.push(line), err: (line) => void stderr.push(line) };
-}
 
 describe('tapdesk xpub / sign-digest on an emulated Satochip in the demo reader', () => {
   let satochip: SatochipEmulator;
@@ -51,13 +47,13 @@ describe('tapdesk xpub / sign-digest on an emulated Satochip in the demo reader'
   });
 
   it('`readers` sees the Satochip in the demo reader', async () => {
-    const io = capture();
+    const io = capturedIo({ TAPDESK_PIN: PIN });
     expect(await runCli(['readers'], io, service)).toBe(0);
     expect(io.stdout).toEqual([`${DEMO_READER_NAME} [demo]: Satochip (satochip)`]);
   });
 
   it('`xpub` prints the xpub, public key and path of an independent BIP32 derivation', async () => {
-    const io = capture();
+    const io = capturedIo({ TAPDESK_PIN: PIN });
     expect(await runCli(['xpub', '--reader', DEMO_READER_NAME, '--path', "m/44'/0'/0'"], io, service)).toBe(0);
     const node = root.derive("m/44'/0'/0'");
     expect(io.stdout).toContain("path:               m/44'/0'/0'");
@@ -68,7 +64,7 @@ describe('tapdesk xpub / sign-digest on an emulated Satochip in the demo reader'
   });
 
   it('`xpub --version zpub --json` serialises with the SLIP-132 version (BIP84 test vector)', async () => {
-    const io = capture();
+    const io = capturedIo({ TAPDESK_PIN: PIN });
     expect(await runCli(['xpub', '--reader', DEMO_READER_NAME, '--path', "m/84h/0h/0h", '--version', 'zpub', '--json'], io, service)).toBe(0);
     const parsed = JSON.parse(io.stdout.join('\n'));
     const zpubRoot = HDKey.fromMasterSeed(mnemonicToSeedSync(MNEMONIC), { private: 0x04b2430c, public: XPUB_VERSIONS.zpub });
@@ -89,7 +85,7 @@ describe('tapdesk xpub / sign-digest on an emulated Satochip in the demo reader'
   it('`sign-digest` prints a low-S r||s, recovery id and DER that verify against the independently derived key', async () => {
     const digest = sha256(new TextEncoder().encode('tapdesk cli sign-digest'));
     const path = "m/84'/0'/0'/0/0";
-    const io = capture();
+    const io = capturedIo({ TAPDESK_PIN: PIN });
     expect(await runCli(['sign-digest', '--reader', DEMO_READER_NAME, '--path', path, '--hex', hex(digest), '--json'], io, service)).toBe(0);
     const parsed = JSON.parse(io.stdout.join('\n'));
     const publicKey = root.derive(path).publicKey!;
@@ -107,7 +103,7 @@ describe('tapdesk xpub / sign-digest on an emulated Satochip in the demo reader'
 
   it('`sign-digest` as text shows the same fields', async () => {
     const digest = sha256(new TextEncoder().encode('text output'));
-    const io = capture();
+    const io = capturedIo({ TAPDESK_PIN: PIN });
     expect(await runCli(['sign-digest', '--reader', DEMO_READER_NAME, '--path', "m/44'/0'/0'/0/1", '--hex', `0x${hex(digest)}`], io, service)).toBe(0);
     const line = (name: string) => io.stdout.find((l) => l.startsWith(name))!.slice(13).split(' ')[0]!;
     const publicKey = root.derive("m/44'/0'/0'/0/1").publicKey!;
@@ -125,7 +121,7 @@ describe('tapdesk xpub / sign-digest on an emulated Satochip in the demo reader'
     ['empty', '', /exactly 32 bytes.*got 0 bytes/],
   ])('`sign-digest --hex` %s: exit 2 before any APDU', async (_name, value, message) => {
     const before = apdus;
-    const io = capture();
+    const io = capturedIo({ TAPDESK_PIN: PIN });
     expect(await runCli(['sign-digest', '--reader', DEMO_READER_NAME, '--path', "m/84'/0'/0'/0/0", '--hex', value], io, service)).toBe(2);
     expect(io.stderr.join('\n')).toMatch(message);
     expect(io.stderr.join('\n')).toContain('usage:');
@@ -142,41 +138,41 @@ describe('tapdesk xpub / sign-digest on an emulated Satochip in the demo reader'
     [['xpub', '--reader', DEMO_READER_NAME, '--path', 'm', '--version', 'Ltub'], /bad --version "Ltub": one of xpub, ypub, zpub, tpub, vpub/],
   ])('%j: exit 2 before any APDU', async (argv, message) => {
     const before = apdus;
-    const io = capture();
+    const io = capturedIo({ TAPDESK_PIN: PIN });
     expect(await runCli(argv, io, service)).toBe(2);
     expect(io.stderr.join('\n')).toMatch(message);
     expect(apdus).toBe(before);
   });
 
   it('without TAPDESK_PIN or a terminal: exit 2, never a PIN from argv', async () => {
-    const io = capture({});
+    const io = capturedIo({});
     expect(await runCli(['xpub', '--reader', DEMO_READER_NAME, '--path', 'm'], io, service)).toBe(2);
     expect(io.stderr.join('\n')).toMatch(/TAPDESK_PIN/);
-    expect(await runCli(['xpub', '--reader', DEMO_READER_NAME, '--path', 'm', '--pin', PIN], capture(), service)).toBe(2);
+    expect(await runCli(['xpub', '--reader', DEMO_READER_NAME, '--path', 'm', '--pin', PIN], capturedIo({ TAPDESK_PIN: PIN }), service)).toBe(2);
   });
 
   it('the PIN can come from the hidden prompt', async () => {
     const asked: string[] = [];
-    const io = { ...capture({}), promptSecret: async (question: string) => (asked.push(question), PIN) };
+    const io = { ...capturedIo({}), promptSecret: async (question: string) => (asked.push(question), PIN) };
     expect(await runCli(['xpub', '--reader', DEMO_READER_NAME, '--path', 'm'], io, service)).toBe(0);
     expect(asked).toEqual(['Satochip PIN: ']);
     expect(io.stdout).toContain(`xpub:               ${root.publicExtendedKey}`);
   });
 
   it('an unknown reader exits 1 and names the readers', async () => {
-    const io = capture();
+    const io = capturedIo({ TAPDESK_PIN: PIN });
     expect(await runCli(['xpub', '--reader', 'Nope', '--path', 'm'], io, service)).toBe(1);
     expect(io.stderr.join('\n')).toContain(`no reader named "Nope" (readers: ${JSON.stringify(DEMO_READER_NAME)})`);
   });
 
   it('a wrong PIN: exit 1 with the tries left, tried once', async () => {
-    const io = capture({ TAPDESK_PIN: '0000' });
+    const io = capturedIo({ TAPDESK_PIN: '0000' });
     expect(await runCli(['sign-digest', '--reader', DEMO_READER_NAME, '--path', 'm/0', '--hex', '11'.repeat(32)], io, service)).toBe(1);
     expect(io.stderr[0]).toBe('error: wrong PIN for the Satochip: 4 tries left (code=PIN_INVALID, triesLeft=4)');
     expect(io.stderr[1]).toMatch(/^hint: Not retried/);
     expect(io.stdout).toEqual([]);
     // The right PIN afterwards works (and resets the counter).
-    expect(await runCli(['xpub', '--reader', DEMO_READER_NAME, '--path', 'm/0'], capture(), service)).toBe(0);
+    expect(await runCli(['xpub', '--reader', DEMO_READER_NAME, '--path', 'm/0'], capturedIo({ TAPDESK_PIN: PIN }), service)).toBe(0);
   });
 });
 
@@ -185,7 +181,7 @@ describe('tapdesk xpub on a card that is not a Satochip', () => {
     const service = new ReaderService({ pcsc: false, demo: 'on' });
     await service.start();
     try {
-      const io = capture();
+      const io = capturedIo({ TAPDESK_PIN: PIN });
       expect(await runCli(['xpub', '--reader', DEMO_READER_NAME, '--path', 'm'], io, service)).toBe(1);
       expect(io.stderr.join('\n')).toContain(`this needs a Satochip on ${JSON.stringify(DEMO_READER_NAME)}; the card there is: Tapdesk test card (test)`);
     } finally {

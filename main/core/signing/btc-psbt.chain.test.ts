@@ -10,7 +10,7 @@ import { isChainError } from '../chains/errors.ts';
 import { RegtestNode } from '../chains/local/regtest-node.ts';
 import { type RegtestEsplora, startRegtestEsplora } from '../chains/local/regtest-esplora.ts';
 import { DEMO_PIN, createDemoWalletCard } from '../demo/demo-card.ts';
-import { DEMO_READER_NAME, ReaderService } from '../readers.ts';
+import { DEMO_READER_NAME, type ReaderService } from '../readers.ts';
 import { isBtcError } from '../wallets/btc/errors.ts';
 import { btcNetwork } from '../wallets/btc/networks.ts';
 import { buildSendPsbt } from '../wallets/btc/psbt-build.ts';
@@ -20,6 +20,7 @@ import { discoverAccount, listUtxos } from '../wallets/btc/discovery.ts';
 import { CardAccounts } from '../wallets/card-accounts.ts';
 import { type BtcChain, esploraBackend } from './btc-send.ts';
 import { signImportedPsbt } from './btc-psbt.ts';
+import { demoReaders } from '../test-support/demo-readers.ts';
 
 describe('imported PSBT signed with the card, on a regtest node', () => {
   let node: RegtestNode;
@@ -47,9 +48,7 @@ describe('imported PSBT signed with the card, on a regtest node', () => {
     server = await startRegtestEsplora({ rpcUrl: node.rpcUrl });
     chain = { network: 'litecoin-regtest', esplora: new EsploraClient({ baseUrl: server.url }), unit: 'LTC' };
     const card = await createDemoWalletCard();
-    readers = new ReaderService({ pcsc: false, demo: 'on', demoCard: () => card });
-    await readers.start();
-    await readers.waitFor((s) => s.readers[0]?.card?.status === 'identified', 5000);
+    readers = await demoReaders(card);
     accounts = new CardAccounts(readers);
     const wallets = await accounts.unlock(DEMO_READER_NAME, DEMO_PIN);
     await node.fund(CardAccounts.btcAccount(wallets, 'litecoin-regtest').describe(0, 0).address, 300_000_000);

@@ -11,11 +11,12 @@ import { EsploraClient } from '../chains/esplora.ts';
 import { RegtestNode } from '../chains/local/regtest-node.ts';
 import { type RegtestEsplora, startRegtestEsplora } from '../chains/local/regtest-esplora.ts';
 import { DEMO_PIN, createDemoWalletCard } from '../demo/demo-card.ts';
-import { DEMO_READER_NAME, ReaderService } from '../readers.ts';
+import { DEMO_READER_NAME, type ReaderService } from '../readers.ts';
 import { formatBtc } from '../wallets/btc/amounts.ts';
 import { isBtcError } from '../wallets/btc/errors.ts';
 import { CardAccounts } from '../wallets/card-accounts.ts';
 import { type BtcChain, sendBtc } from './btc-send.ts';
+import { demoReaders } from '../test-support/demo-readers.ts';
 
 describe('send coins with the card on a regtest node', () => {
   let node: RegtestNode;
@@ -33,9 +34,7 @@ describe('send coins with the card on a regtest node', () => {
     server = await startRegtestEsplora({ rpcUrl: node.rpcUrl });
     chain = { network: 'litecoin-regtest', esplora: new EsploraClient({ baseUrl: server.url }), unit: 'LTC' };
     const card = await createDemoWalletCard();
-    readers = new ReaderService({ pcsc: false, demo: 'on', demoCard: () => card });
-    await readers.start();
-    await readers.waitFor((s) => s.readers[0]?.card?.status === 'identified', 5000);
+    readers = await demoReaders(card);
     accounts = new CardAccounts(readers);
     const wallets = await accounts.unlock(DEMO_READER_NAME, DEMO_PIN);
     const account = CardAccounts.btcAccount(wallets, 'litecoin-regtest');

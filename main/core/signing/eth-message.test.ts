@@ -6,10 +6,11 @@ import type { ApprovalDisplay } from '../../../preload/approval-contract.ts';
 import type { CardEmulator } from '../../../drivers/virtual/emulator.ts';
 import { type OpenApproval, ApprovalBroker, isApprovalError } from '../approvals/broker.ts';
 import { DEMO_MNEMONIC, DEMO_PIN, createDemoWalletCard } from '../demo/demo-card.ts';
-import { DEMO_READER_NAME, ReaderService } from '../readers.ts';
+import { DEMO_READER_NAME, type ReaderService } from '../readers.ts';
 import { isEthError } from '../wallets/eth/errors.ts';
 import { isSatochipError } from '../../../drivers/satochip/errors.ts';
 import { signEthMessage } from './eth-message.ts';
+import { demoReaders } from '../test-support/demo-readers.ts';
 
 const root = HDKey.fromMasterSeed(mnemonicToSeedSync(DEMO_MNEMONIC));
 const DEMO_ADDRESS = computeAddress(SigningKey.computePublicKey(root.derive("m/44'/60'/0'/0/0").publicKey!, false));
@@ -25,9 +26,7 @@ async function setUp(decide: (approval: OpenApproval<unknown>, broker: ApprovalB
   const card = await createDemoWalletCard();
   let apdus = 0;
   const counted: CardEmulator = { atr: card.atr, reset: () => card.reset(), process: (apdu) => (apdus++, card.process(apdu)) };
-  readers = new ReaderService({ pcsc: false, demo: 'on', demoCard: () => counted });
-  await readers.start();
-  await readers.waitFor((s) => s.readers[0]?.card?.status === 'identified', 5000);
+  readers = await demoReaders(counted);
   const shown: OpenApproval<unknown>[] = [];
   const broker: ApprovalBroker = new ApprovalBroker({ open: (a) => (shown.push(a), queueMicrotask(() => decide(a, broker))) });
   const before = apdus;

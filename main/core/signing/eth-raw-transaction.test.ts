@@ -3,11 +3,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type OpenApproval, ApprovalBroker } from '../approvals/broker.ts';
 import { EthereumRpcClient } from '../chains/ethereum-rpc.ts';
 import { DEMO_PIN, createDemoWalletCard } from '../demo/demo-card.ts';
-import { DEMO_READER_NAME, ReaderService } from '../readers.ts';
+import { DEMO_READER_NAME, type ReaderService } from '../readers.ts';
 import { CardAccounts } from '../wallets/card-accounts.ts';
 import { isEthError } from '../wallets/eth/errors.ts';
 import { customNetwork } from '../wallets/eth/networks.ts';
 import { signEthRawTransaction } from './eth-raw-transaction.ts';
+import { demoReaders } from '../test-support/demo-readers.ts';
 
 const network = customNetwork(31337, 'Anvil (demo chain)', { testnet: true });
 // Not used: nothing is broadcast in these tests.
@@ -22,9 +23,7 @@ afterEach(async () => {
 
 async function setUp() {
   const card = await createDemoWalletCard();
-  readers = new ReaderService({ pcsc: false, demo: 'on', demoCard: () => card });
-  await readers.start();
-  await readers.waitFor((s) => s.readers[0]?.card?.status === 'identified', 5000);
+  readers = await demoReaders(card);
   const accounts = new CardAccounts(readers);
   const wallets = await accounts.unlock(DEMO_READER_NAME, DEMO_PIN);
   const shown: OpenApproval<unknown>[] = [];

@@ -10,11 +10,12 @@ import { type OpenApproval, ApprovalBroker, isApprovalError } from '../approvals
 import type { ApprovalDisplay } from '../../../preload/approval-contract.ts';
 import { AnvilNode } from '../chains/local/anvil.ts';
 import { DEMO_PIN, createDemoWalletCard } from '../demo/demo-card.ts';
-import { DEMO_READER_NAME, ReaderService } from '../readers.ts';
+import { DEMO_READER_NAME, type ReaderService } from '../readers.ts';
 import { CardAccounts } from '../wallets/card-accounts.ts';
 import { isEthError } from '../wallets/eth/errors.ts';
 import { customNetwork } from '../wallets/eth/networks.ts';
 import { type EthChain, sendEth } from './eth-send.ts';
+import { demoReaders } from '../test-support/demo-readers.ts';
 
 describe('send ETH with the card on Anvil', () => {
   let anvil: AnvilNode;
@@ -32,9 +33,7 @@ describe('send ETH with the card on Anvil', () => {
     chain = { network: customNetwork(anvil.chainId, 'Anvil (local)', { testnet: true }), rpc: anvil.rpc };
     const card = await createDemoWalletCard();
     const counted: CardEmulator = { atr: card.atr, reset: () => card.reset(), process: (apdu) => (apdus++, card.process(apdu)) };
-    readers = new ReaderService({ pcsc: false, demo: 'on', demoCard: () => counted });
-    await readers.start();
-    await readers.waitFor((s) => s.readers[0]?.card?.status === 'identified', 5000);
+    readers = await demoReaders(counted);
     accounts = new CardAccounts(readers);
     cardAddress = (await accounts.unlock(DEMO_READER_NAME, DEMO_PIN)).eth.address;
     await anvil.setBalance(cardAddress, parseEther('5'));

@@ -3,11 +3,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ApprovalDisplay } from '../../../preload/approval-contract.ts';
 import { type OpenApproval, ApprovalBroker } from '../approvals/broker.ts';
 import { DEMO_PIN, createDemoWalletCard } from '../demo/demo-card.ts';
-import { DEMO_READER_NAME, ReaderService } from '../readers.ts';
+import { DEMO_READER_NAME, type ReaderService } from '../readers.ts';
 import { isEthError } from '../wallets/eth/errors.ts';
 import { customNetwork } from '../wallets/eth/networks.ts';
 import { MAIL } from '../wallets/eth/test-support/eip712-mail.ts';
 import { signEthTypedData } from './eth-typed-data.ts';
+import { demoReaders } from '../test-support/demo-readers.ts';
 
 const anvil = customNetwork(31337, 'Anvil (demo chain)', { testnet: true });
 const mail = { ...MAIL, domain: { ...MAIL.domain, chainId: 31337 } };
@@ -20,9 +21,7 @@ afterEach(async () => {
 
 async function setUp() {
   const card = await createDemoWalletCard();
-  readers = new ReaderService({ pcsc: false, demo: 'on', demoCard: () => card });
-  await readers.start();
-  await readers.waitFor((s) => s.readers[0]?.card?.status === 'identified', 5000);
+  readers = await demoReaders(card);
   const shown: OpenApproval<unknown>[] = [];
   const broker: ApprovalBroker = new ApprovalBroker({ open: (a) => (shown.push(a), queueMicrotask(() => broker.approve(a.request.id, a.token, DEMO_PIN))) });
   return { core: { readers, approvals: broker }, shown };

@@ -4,15 +4,14 @@ import { computeAddress, SigningKey } from 'ethers';
 import { describe, expect, it } from 'vitest';
 import { isSatochipError } from '../../../drivers/satochip/errors.ts';
 import { DEMO_MNEMONIC, DEMO_PIN, createDemoWalletCard } from '../demo/demo-card.ts';
-import { DEMO_READER_NAME, ReaderService } from '../readers.ts';
+import { DEMO_READER_NAME } from '../readers.ts';
 import { CardAccounts } from './card-accounts.ts';
+import { demoReaders } from '../test-support/demo-readers.ts';
 
 describe('CardAccounts on the demo Satochip', () => {
   it('unlocks with the PIN, then recognises the card without it; derives the same keys as the mnemonic', async () => {
     const card = await createDemoWalletCard();
-    const readers = new ReaderService({ pcsc: false, demo: 'on', demoCard: () => card });
-    await readers.start();
-    await readers.waitFor((s) => s.readers[0]?.card?.status === 'identified', 5000);
+    const readers = await demoReaders(card);
     const accounts = new CardAccounts(readers);
     expect(await accounts.on(DEMO_READER_NAME)).toBeNull();
     const wrong = await accounts.unlock(DEMO_READER_NAME, '0000').catch((e: unknown) => e);
